@@ -1,0 +1,464 @@
+"""The exact backend: batched, differentiable tensor-network simulation in torch.
+
+How it is fast
+--------------
+Per-operation overhead, not arithmetic, limits the simulation of many small sentence circuits.
+So the work is arranged in two levels, each evaluated with as few torch calls as possible:
+
+1. **Boxes.** Every grammar box (a word with its type) is mapped by the ansatz to a small circuit
+   and compiled once. Boxes whose circuits differ only in their symbols form a group; a group is
+   evaluated with one gather of its parameters, one batched construction of all its rotation
+   matrices, and one einsum (constant sub-networks folded in advance). Each word is simulated once
+   per step, however many sentences use it.
+2. **Sentences.** Cups and caps become shared indices (no tensors); sentences with the same
+   grammatical shape form a group that gathers its word tensors and runs one batched einsum with a
+   cached contraction path.
+
+Post-selection (bras) is part of the networks; output probabilities are renormalised.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping, Sequence
+
+import numpy as np
+
+from qnlp.backends.base import Backend, RunConfig
+from qnlp.backends.network import NetworkProgram, build_rotations, compile_diagram
+from qnlp.errors import BackendError, CircuitTooLargeError
+
+#: Largest number of open output qubits a circuit may have on the exact backend.
+MAX_OPEN_QUBITS = 20
+
+
+def _symbol(i: int) -> str:
+    import opt_einsum
+
+    return opt_einsum.get_symbol(i)
+
+
+def _constant_tensor(prog: NetworkProgram) -> np.ndarray:
+    """Contract a program without rotations to one tensor (legs: outputs, inputs)."""
+    import opt_einsum
+
+    labels = {}
+    def sym(l):
+        return labels.setdefault(l, _symbol(len(labels)))
+    terms = ["".join(sym(l) for l in legs) for legs in prog.constant_legs]
+    out = "".join(sym(l) for l in prog.outputs + prog.inputs)
+    if not terms:
+        return np.asarray(prog.scalar, dtype=complex)
+    return prog.scalar * opt_einsum.contract(",".join(terms) + "->" + out, *prog.constants)
+
+
+class _BoxGroup:
+    """Boxes whose circuits share one structure; evaluated together."""
+
+    def __init__(self, program: NetworkProgram):
+        self.program = program
+        self.rows: list[list[int]] = []  # global parameter index of each local symbol
+        self._expr = None
+
+    def add(self, param_indices: list[int]) -> int:
+        self.rows.append(list(param_indices))
+        return len(self.rows) - 1
+
+    def prepare(self, device, float_dtype):
+        import opt_einsum
+        import torch
+
+        prog = self.program
+        self.index = torch.as_tensor(np.asarray(self.rows, dtype=np.int64).reshape(len(self.rows), -1),
+                                     device=device)
+        sym_of_node = [r.symbol for r in prog.rotations]
+        self.node_index = self.index[:, sym_of_node] if sym_of_node else None
+        self.coeff = torch.as_tensor([r.coeff for r in prog.rotations], dtype=float_dtype, device=device)
+        self.offset = torch.as_tensor([r.offset for r in prog.rotations], dtype=float_dtype, device=device)
+        self.kinds = [r.kind for r in prog.rotations]
+        self.controlled = [r.controlled for r in prog.rotations]
+        labels: dict = {}
+        def sym(l):
+            return labels.setdefault(l, _symbol(len(labels) + 1))
+        batch = _symbol(0)
+        terms = [batch + "".join(sym(l) for l in legs) for legs in prog.rotation_legs]
+        terms += ["".join(sym(l) for l in legs) for legs in prog.constant_legs]
+        out = batch + "".join(sym(l) for l in prog.outputs + prog.inputs)
+        eq = ",".join(terms) + "->" + out
+        n_rot = len(prog.rotations)
+        shapes = [(len(self.rows),) + (2,) * len(legs) for legs in prog.rotation_legs]
+        cdtype = np.complex128 if float_dtype == torch.float64 else np.complex64
+        constants = [c.astype(cdtype) for c in prog.constants]
+        if str(device) == "cpu":
+            self._expr = opt_einsum.contract_expression(
+                eq, *shapes, *constants, constants=list(range(n_rot, n_rot + len(constants)))
+            )
+            self._consts = []
+        else:
+            self._consts = [torch.as_tensor(c, device=device) for c in constants]
+            self._expr = opt_einsum.contract_expression(eq, *shapes, *[c.shape for c in constants])
+        self.scalar = complex(prog.scalar)
+
+    def evaluate(self, theta):
+        """Tensors of all boxes in the group: shape ``(n_boxes, 2, ..., 2)``."""
+        phases = self.coeff * theta[self.node_index] + self.offset
+        mats = build_rotations(self.kinds, self.controlled, phases, _torch())
+        out = self._expr(*mats, *self._consts, backend="torch")
+        return out * self.scalar if self.scalar != 1 else out
+
+
+def _torch():
+    import torch
+
+    return torch
+
+
+@dataclass
+class _SentenceNetwork:
+    operands: list  # ("box", gid, row) or ("const", array)
+    legs: list
+    outputs: list
+    scalar: complex = 1.0
+
+
+@dataclass
+class _SentenceGroup:
+    key: tuple
+    template: _SentenceNetwork
+    members: list = field(default_factory=list)  # positions in the batch
+    rows: list = field(default_factory=list)  # per member: row per box operand
+    scalars: list = field(default_factory=list)
+
+
+class _UnionFind:
+    def __init__(self):
+        self.parent: dict = {}
+
+    def find(self, x):
+        root = x
+        while self.parent.get(root, root) != root:
+            root = self.parent[root]
+        self.parent[x] = root
+        return root
+
+    def union(self, a, b):
+        self.parent[self.find(b)] = self.find(a)
+
+
+class CompiledBatch:
+    """A batch of circuits compiled for repeated, differentiable evaluation.
+
+    Build it with :meth:`ExactBackend.compile`; call :meth:`probabilities` with a parameter
+    vector to get a ``(n_circuits, n_outcomes)`` tensor of post-selected, renormalised outcome
+    probabilities (autograd flows to ``theta``).
+    """
+
+    def __init__(self, backend: "ExactBackend", lookup: Callable[[str], int]):
+        self.backend = backend
+        self.lookup = lookup
+        self.box_groups: list[_BoxGroup] = []
+        self._box_group_of: dict = {}
+        self._box_row: dict = {}
+        self._box_cache: dict = {}
+        self._ty_qubits: dict = {}
+        self.sentence_groups: dict = {}
+        self.n_circuits = 0
+        self.n_outcomes = None
+
+    # -- building ---------------------------------------------------------------------------
+    def _box_ref(self, program: NetworkProgram, symbol_names: tuple, cache_key) -> tuple:
+        """(group id, row) of a parametrised box, adding it if new."""
+        params = tuple(self.lookup(s) for s in symbol_names)
+        ref_key = (cache_key, params)
+        if ref_key in self._box_row:
+            return self._box_row[ref_key]
+        key = program.key
+        if key not in self._box_group_of:
+            self._box_group_of[key] = len(self.box_groups)
+            self.box_groups.append(_BoxGroup(program))
+        gid = self._box_group_of[key]
+        ref = (gid, self.box_groups[gid].add(list(params)))
+        self._box_row[ref_key] = ref
+        return ref
+
+    def _compile_box(self, make_qdiagram, cache_key):
+        if cache_key is not None and cache_key in self._box_cache:
+            return self._box_cache[cache_key]
+        prog = compile_diagram(make_qdiagram())
+        entry = (prog, None if prog.rotations else _constant_tensor(prog))
+        if cache_key is not None:
+            self._box_cache[cache_key] = entry
+        return entry
+
+    def _n_qubits(self, lambeq_ansatz, ty) -> int:
+        key = str(ty)
+        if key not in self._ty_qubits:
+            self._ty_qubits[key] = lambeq_ansatz.ob_size(ty)
+        return self._ty_qubits[key]
+
+    def _network(self, circuit) -> _SentenceNetwork:
+        from qnlp.circuits.circuit import Circuit
+
+        net = _SentenceNetwork([], [], [])
+        uf = _UnionFind()
+        counter = iter(range(10**9))
+        if isinstance(circuit, Circuit):
+            lam = circuit.ansatz.lambeq_ansatz
+            functor = lam.functor
+            layers = [(layer.left, layer.box) for layer in circuit.diagram.layers]
+            wires = [next(counter) for _ in range(self._n_qubits(lam, circuit.diagram.dom))]
+            images = ((self._n_qubits(lam, left), (lambda b=box: functor(b)), self._box_key(box))
+                      for left, box in layers)
+        else:  # a flat lambeq quantum circuit: one box
+            wires = [next(counter) for _ in circuit.dom]
+            images = [(0, lambda: circuit, None)]
+        if wires:
+            raise BackendError("circuits with open inputs cannot be evaluated; close them with kets")
+        for off, make_qdiagram, cache_key in images:
+            prog, const = self._compile_box(make_qdiagram, cache_key)
+            n_in, n_out = len(prog.inputs), len(prog.outputs)
+            ins = wires[off : off + n_in]
+            outs = [next(counter) for _ in range(n_out)]
+            wires[off : off + n_in] = outs
+            legs = outs + ins
+            if const is None:
+                names = tuple(str(s) for s in prog.symbols)
+                gid, row = self._box_ref(prog, names, cache_key if cache_key is not None else id(prog))
+                net.operands.append(("box", gid, row))
+                net.legs.append(legs)
+            elif const.ndim == 0:
+                net.scalar *= complex(const)
+            elif const.ndim == 2 and _is_identity(const):
+                uf.union(legs[0], legs[1])
+                net.scalar *= complex(const[0, 0])
+            elif n_in == n_out and (perm := _wire_permutation(const, n_in)) is not None:
+                wires[off : off + n_in] = [ins[p] for p in perm]
+            else:
+                net.operands.append(("const", const))
+                net.legs.append(legs)
+        net.legs = [[uf.find(l) for l in legs] for legs in net.legs]
+        outputs = [uf.find(l) for l in wires]
+        if len(set(outputs)) != len(outputs):
+            raise BackendError("a circuit whose outputs are joined by a cap is not supported")
+        net.outputs = outputs
+        return net
+
+    @staticmethod
+    def _box_key(box):
+        return (type(box).__name__, box.name, str(box.dom), str(box.cod))
+
+    def add(self, circuits: Sequence) -> "CompiledBatch":
+        """Compile and add circuits (in order) to the batch."""
+        for circuit in circuits:
+            net = self._network(circuit)
+            n_out = 2 ** len(net.outputs)
+            if len(net.outputs) > MAX_OPEN_QUBITS:
+                raise CircuitTooLargeError(
+                    f"circuit has {len(net.outputs)} open qubits; the exact backend allows "
+                    f"{MAX_OPEN_QUBITS}. Use fewer qubits per type (ob_map)."
+                )
+            if self.n_outcomes is None:
+                self.n_outcomes = n_out
+            elif self.n_outcomes != n_out:
+                self.n_outcomes = -1  # mixed widths: probabilities() returns a list
+            labels: dict = {}
+            def norm(l):
+                return labels.setdefault(l, len(labels))
+            legs = tuple(tuple(norm(l) for l in ls) for ls in net.legs)
+            outs = tuple(norm(l) for l in net.outputs)
+            desc = tuple(
+                ("b", op[1]) if op[0] == "box" else ("c", op[1].tobytes(), op[1].shape)
+                for op in net.operands
+            )
+            key = (desc, legs, outs)
+            group = self.sentence_groups.get(key)
+            if group is None:
+                group = self.sentence_groups[key] = _SentenceGroup(key, net)
+            group.members.append(self.n_circuits)
+            group.rows.append([op[2] for op in net.operands if op[0] == "box"])
+            group.scalars.append(net.scalar)
+            self.n_circuits += 1
+        self._prepared = False
+        return self
+
+    def prepare(self):
+        """Build index tensors and contraction paths (done once, before evaluation)."""
+        import opt_einsum
+        import torch
+
+        device, fdtype = self.backend.device, self.backend.float_dtype
+        cdtype = torch.complex128 if fdtype == torch.float64 else torch.complex64
+        for g in self.box_groups:
+            g.prepare(device, fdtype)
+        for sg in self.sentence_groups.values():
+            net = sg.template
+            batch = _symbol(0)
+            lab = {}
+            def sym(l):
+                return lab.setdefault(l, _symbol(len(lab) + 1))
+            terms, shapes, sg.consts, box_pos = [], [], [], []
+            for op, legs in zip(net.operands, net.legs):
+                if op[0] == "box":
+                    terms.append(batch + "".join(sym(l) for l in legs))
+                    shapes.append((len(sg.members),) + (2,) * len(legs))
+                    box_pos.append(op[1])
+                else:
+                    terms.append("".join(sym(l) for l in legs))
+                    shapes.append(op[1].shape)
+                    sg.consts.append(torch.as_tensor(op[1], dtype=cdtype, device=device))
+            out = batch + "".join(sym(l) for l in net.outputs)
+            if not terms:
+                raise BackendError("a circuit without parameters or gates cannot be evaluated")
+            sg.expr = opt_einsum.contract_expression(",".join(terms) + "->" + out, *shapes)
+            sg.box_gids = box_pos
+            sg.rows_t = torch.as_tensor(np.asarray(sg.rows, dtype=np.int64).reshape(len(sg.members), -1),
+                                        device=device)
+            sg.scalars_t = torch.as_tensor(np.asarray(sg.scalars), dtype=cdtype, device=device)
+            sg.members_t = torch.as_tensor(sg.members, device=device)
+            sg.order = [i for i, op in enumerate(net.operands) if op[0] == "box"]
+        self._prepared = True
+
+    # -- evaluation -------------------------------------------------------------------------
+    def amplitudes(self, theta, row_override: Callable | None = None) -> list:
+        """Per sentence group: (member positions, amplitudes of shape (members, n_outcomes))."""
+        if not self._prepared:
+            self.prepare()
+        box_tensors = [g.evaluate(theta) for g in self.box_groups]
+        out = []
+        for sg in self.sentence_groups.values():
+            rows = sg.rows_t if row_override is None else row_override(sg)
+            ops, k, c = [], 0, 0
+            for op in sg.template.operands:
+                if op[0] == "box":
+                    ops.append(box_tensors[op[1]][rows[:, k]])
+                    k += 1
+                else:
+                    ops.append(sg.consts[c])
+                    c += 1
+            amp = sg.expr(*ops, backend="torch").reshape(len(sg.members), -1)
+            out.append((sg, amp * sg.scalars_t[:, None]))
+        return out
+
+    def probabilities(self, theta, row_override: Callable | None = None):
+        """Post-selected, renormalised outcome probabilities, ``(n_circuits, n_outcomes)``."""
+        import torch
+
+        parts = self.amplitudes(theta, row_override)
+        if self.n_outcomes == -1:
+            raise BackendError("circuits of different output widths; evaluate them separately")
+        result = torch.empty((self.n_circuits, self.n_outcomes), dtype=theta.dtype, device=theta.device)
+        for sg, amp in parts:
+            p = amp.real ** 2 + amp.imag ** 2
+            norm = p.sum(dim=1, keepdim=True).clamp_min(1e-30)
+            result = result.index_copy(0, sg.members_t, p / norm)
+        return result
+
+    def postselection_probability(self, theta):
+        """Unnormalised total probability of each circuit (its post-selection success rate
+        times the constant scalars of its cups)."""
+        import torch
+
+        result = torch.empty(self.n_circuits, dtype=theta.dtype, device=theta.device)
+        for sg, amp in self.amplitudes(theta):
+            result = result.index_copy(0, sg.members_t, (amp.abs() ** 2).sum(dim=1))
+        return result
+
+
+def _is_identity(t: np.ndarray) -> bool:
+    return abs(t[0, 1]) < 1e-12 and abs(t[1, 0]) < 1e-12 and abs(t[0, 0] - t[1, 1]) < 1e-12 \
+        and abs(t[0, 0]) > 1e-12
+
+
+def _wire_permutation(t: np.ndarray, n: int):
+    """If ``t`` (legs outputs..., inputs...) only permutes wires, output k = input perm[k]."""
+    import itertools
+
+    if n == 0 or n > 4:
+        return None
+    for perm in itertools.permutations(range(n)):
+        ref = np.zeros((2,) * (2 * n))
+        for bits in itertools.product((0, 1), repeat=n):
+            ref[tuple(bits[p] for p in perm) + bits] = 1
+        if np.allclose(t, ref):
+            return list(perm)
+    return None
+
+
+class ExactBackend(Backend):
+    """Exact, batched, differentiable simulation of pure circuits with torch.
+
+    Parameters
+    ----------
+    device : str
+        ``"auto"`` (CUDA when present, else CPU), ``"cpu"`` or ``"cuda"``.
+    dtype : str
+        ``"complex128"`` (default) or ``"complex64"``.
+
+    Examples
+    --------
+    >>> from qnlp.backends.exact import ExactBackend
+    >>> backend = ExactBackend(device="cpu")
+    >>> backend.differentiable
+    True
+    """
+
+    name = "exact.v1"
+    differentiable = True
+    supports_shots = False
+
+    def __init__(self, *, device: str = "auto", dtype: str = "complex128"):
+        self.device_name = device
+        self.dtype = dtype
+        if dtype not in ("complex128", "complex64"):
+            raise BackendError(f"dtype must be 'complex128' or 'complex64', got {dtype!r}")
+
+    @property
+    def device(self):
+        import torch
+
+        if self.device_name == "auto":
+            return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        return torch.device(self.device_name)
+
+    @property
+    def float_dtype(self):
+        import torch
+
+        return torch.float64 if self.dtype == "complex128" else torch.float32
+
+    def compile(self, circuits: Sequence, lookup: Callable[[str], int]) -> CompiledBatch:
+        """Compile circuits for repeated evaluation.
+
+        Parameters
+        ----------
+        circuits : sequence
+            :class:`~qnlp.circuits.Circuit` objects or flat lambeq quantum diagrams.
+        lookup : callable
+            Maps a symbol name to its index in the parameter vector.
+        """
+        return CompiledBatch(self, lookup).add(circuits)
+
+    def run(self, circuits: Sequence, parameters: Mapping[str, float],
+            config: RunConfig = RunConfig()) -> list[np.ndarray]:
+        import torch
+
+        self.validate(circuits, config)
+        names = sorted(parameters)
+        index = {n: i for i, n in enumerate(names)}
+        def lookup(name):
+            try:
+                return index[name]
+            except KeyError:
+                raise BackendError(f"no value given for parameter {name!r}") from None
+        theta = torch.as_tensor([float(parameters[n]) for n in names], dtype=self.float_dtype,
+                                device=self.device)
+        results: list[Any] = [None] * len(circuits)
+        batch = self.compile(circuits, lookup)
+        with torch.no_grad():
+            for sg, amp in batch.amplitudes(theta):
+                p = (amp.abs() ** 2)
+                p = p / p.sum(dim=1, keepdim=True).clamp_min(1e-30)
+                n_out = len(sg.template.outputs)
+                for pos, row in zip(sg.members, p.cpu().numpy()):
+                    results[pos] = row.reshape((2,) * n_out)
+        return results

@@ -1,2 +1,250 @@
-def main():
-    pass
+"""The ``qnlp`` command: thin Typer functions over :mod:`qnlp.cli.commands`.
+
+Results go to standard output (``--json`` for machines), progress and errors to standard error.
+Exit codes: 0 success, 1 run failure (a clear message, never a traceback), 2 usage error.
+Heavy libraries are imported inside the commands, so ``qnlp --help`` answers at once.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import List, Optional
+
+import typer
+
+app = typer.Typer(
+    name="qnlp",
+    help="Quantum NLP: parse sentences into string diagrams, train quantum circuit classifiers.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+datasets_app = typer.Typer(help="Bundled datasets.", no_args_is_help=True)
+app.add_typer(datasets_app, name="datasets")
+
+
+def _echo_json(obj) -> None:
+    typer.echo(json.dumps(obj, indent=2, ensure_ascii=False))
+
+
+def _fail(message: str, code: int = 1) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _run(fn, *args, **kwargs):
+    """Call ``fn``; turn qnlp errors (and anything unexpected) into a one-line message."""
+    from qnlp.errors import QnlpError
+
+    try:
+        return fn(*args, **kwargs)
+    except QnlpError as exc:
+        _fail(str(exc))
+    except (typer.Exit, KeyboardInterrupt):
+        raise
+    except Exception as exc:  # never show a raw traceback to a user
+        if os.environ.get("QNLP_DEBUG"):
+            raise
+        _fail(f"unexpected {type(exc).__name__}: {exc} (set QNLP_DEBUG=1 for a traceback)")
+
+
+def _ob_map(qubits_n: int, qubits_s: int) -> dict:
+    return {"n": qubits_n, "s": qubits_s}
+
+
+@app.command()
+def train(
+    dataset: str = typer.Option(..., "--dataset", "-d", help="Bundled dataset name or a TSV/CSV file."),
+    out: str = typer.Option(..., "--out", "-o", help="Folder to save the trained model in."),
+    model: str = typer.Option("discocat", "--model", help="Model type (discocat)."),
+    parser: str = typer.Option("default", "--parser", "--reader", help="Parser or reader name."),
+    ansatz: str = typer.Option("iqp", "--ansatz", help="iqp, sim14, sim15, strongly-entangling."),
+    backend: str = typer.Option("exact", "--backend", help="Training backend."),
+    epochs: int = typer.Option(120, "--epochs", min=0),
+    seed: int = typer.Option(0, "--seed"),
+    seeds: int = typer.Option(1, "--seeds", min=1, help="Train this many seeds (seed, seed+1, ...) and report mean ± sd."),
+    layers: int = typer.Option(1, "--layers", min=1, help="Ansatz layers."),
+    qubits_n: int = typer.Option(1, "--qubits-n", min=1, help="Qubits per noun wire."),
+    qubits_s: int = typer.Option(1, "--qubits-s", min=1, help="Qubits per sentence wire."),
+    rewrite: List[str] = typer.Option([], "--rewrite", help="Rewrite rule (repeatable)."),
+    learning_rate: float = typer.Option(0.1, "--lr", min=0.0),
+    batch_size: Optional[int] = typer.Option(None, "--batch-size", min=1),
+    optimizer: str = typer.Option("adam", "--optimizer", help="adam or spsa."),
+    data_seed: int = typer.Option(0, "--data-seed", help="Which stored split (UCI: 0-4)."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+):
+    """Train a classifier on a dataset, evaluate it on the test split, save it to --out."""
+    _run(_train_impl, dataset, out, model, parser, ansatz, backend, epochs, seed, seeds, layers,
+         qubits_n, qubits_s, rewrite, learning_rate, batch_size, optimizer, data_seed, as_json, quiet)
+
+
+def _train_impl(dataset, out, model, parser, ansatz, backend, epochs, seed, seeds, layers, qubits_n,
+                qubits_s, rewrite, learning_rate, batch_size, optimizer, data_seed, as_json, quiet):
+    from pathlib import Path
+
+    from qnlp.cli import commands
+    from qnlp.datasets import load
+    from qnlp.errors import ConfigError
+
+    if model != "discocat":
+        raise ConfigError(f"unknown model {model!r}; valid: discocat")
+    data = load(dataset, seed=data_seed)
+    results = []
+    for k in range(seeds):
+        s = seed + k
+        target = Path(out) if seeds == 1 else Path(out) / f"seed-{s}"
+        bar = _progress(epochs, f"train {data.name} seed {s}", quiet)
+        try:
+            res = commands.train_one(
+                data, parser=parser, ansatz=ansatz, backend=backend, epochs=epochs, seed=s,
+                n_layers=layers, ob_map=_ob_map(qubits_n, qubits_s), rewrite=rewrite,
+                learning_rate=learning_rate, batch_size=batch_size, optimizer=optimizer,
+                out=target, progress=bar.update_log if bar else None)
+        finally:
+            if bar:
+                bar.close()
+        results.append(res)
+    summary = commands.summarise(results)
+    if as_json:
+        _echo_json(results[0] if seeds == 1 else {**summary, "runs": results})
+        return
+    _print_table(results, summary)
+
+
+def _print_table(results, summary) -> None:
+    cols = ["seed", "test_accuracy", "train_accuracy", "train_seconds", "n_parameters", "n_qubits_max"]
+    r0 = results[0]
+    typer.echo(f"dataset {r0['dataset']}  parser {r0['parser']}  ansatz {r0['ansatz']}  "
+               f"backend {r0['backend']}  epochs {r0['epochs']}  train {r0['n_train']}  test {r0['n_test']}")
+    typer.echo("  ".join(f"{c:>14}" for c in cols))
+    for r in results:
+        typer.echo("  ".join(f"{r[c]:>14.4f}" if isinstance(r[c], float) else f"{r[c]:>14}" for c in cols))
+    if len(results) > 1:
+        typer.echo(f"test accuracy {summary['test_accuracy_mean']:.4f} ± {summary['test_accuracy_sd']:.4f} "
+                   f"(mean ± sd over {summary['n_seeds']} seeds); train seconds "
+                   f"{summary['train_seconds_mean']:.3f} ± {summary['train_seconds_sd']:.3f}")
+    typer.echo(f"model saved to {r0.get('model_dir', '-')}" if len(results) == 1
+               else f"models saved to {os.path.dirname(r0['model_dir'])}/seed-*")
+
+
+class _Bar:
+    def __init__(self, total, desc):
+        from tqdm import tqdm
+
+        self.bar = tqdm(total=total, desc=desc, file=sys.stderr, leave=False, disable=None)
+
+    def update_log(self, log):
+        self.bar.set_postfix(loss=f"{log.loss:.3f}", acc=f"{log.train_accuracy:.2f}")
+        self.bar.update(1)
+
+    def close(self):
+        self.bar.close()
+
+
+def _progress(total, desc, quiet):
+    return None if quiet else _Bar(total, desc)
+
+
+@app.command()
+def predict(
+    sentences: List[str] = typer.Argument(None, help="Sentences to classify."),
+    model: str = typer.Option(..., "--model", "-m", help="Model folder written by `qnlp train`."),
+    input_file: Optional[str] = typer.Option(None, "--input", "-i", help="File with one sentence per line."),
+    backend: Optional[str] = typer.Option(None, "--backend", help="Run on another backend."),
+    shots: Optional[int] = typer.Option(None, "--shots", min=1, help="Shots per circuit (shot backends)."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Seed of a shot-based run."),
+    as_json: bool = typer.Option(False, "--json"),
+):
+    """Classify sentences with a trained model: label and class probabilities."""
+    _run(_predict_impl, sentences, model, input_file, backend, shots, seed, as_json)
+
+
+def _predict_impl(sentences, model, input_file, backend, shots, seed, as_json):
+    from qnlp.cli import commands
+
+    texts = commands.read_sentences(sentences or [], input_file)
+    results = commands.predict(model, texts, backend=backend, shots=shots, seed=seed)
+    if as_json:
+        _echo_json(results)
+    else:
+        for r in results:
+            if "error" in r:
+                typer.echo(f"ERROR\t{r['sentence']}\t{r['error']}")
+                continue
+            probs = " ".join(f"{c}={p:.3f}" for c, p in r["probabilities"].items())
+            note = f"\t(unknown: {', '.join(r['unknown_words'])})" if r["unknown_words"] else ""
+            typer.echo(f"{r['label']}\t{probs}\t{r['sentence']}{note}")
+    failed = [r for r in results if "error" in r]
+    if failed:
+        _fail(f"{len(failed)} of {len(results)} sentences could not be classified")
+
+
+@app.command()
+def parse(
+    sentences: List[str] = typer.Argument(None, help="Sentences to parse."),
+    parser: str = typer.Option("default", "--parser", "--reader", help="Parser or reader name."),
+    draw: Optional[str] = typer.Option(None, "--draw", help="Draw the diagrams to this PNG file."),
+    input_file: Optional[str] = typer.Option(None, "--input", "-i", help="File with one sentence per line."),
+    as_json: bool = typer.Option(False, "--json"),
+):
+    """Parse sentences into pregroup diagrams: words and their types."""
+    _run(_parse_impl, sentences, parser, draw, input_file, as_json)
+
+
+def _parse_impl(sentences, parser, draw, input_file, as_json):
+    from qnlp.cli import commands
+
+    texts = commands.read_sentences(sentences or [], input_file)
+    results = commands.parse(texts, parser=parser, draw=draw)
+    if as_json:
+        _echo_json(results)
+        return
+    for r in results:
+        flag = "  [fallback]" if r["fallback"] else ""
+        typer.echo(f"{r['sentence']}  ({r['parser']}){flag}")
+        typer.echo("  " + "  ".join(f"{w}:{t}" for w, t in zip(r["words"], r["types"])))
+    if draw:
+        typer.echo(f"drawing saved to {draw}", err=True)
+
+
+@datasets_app.command("list")
+def datasets_list(as_json: bool = typer.Option(False, "--json")):
+    """List the bundled datasets with their split sizes."""
+    _run(_datasets_impl, as_json)
+
+
+def _datasets_impl(as_json):
+    from qnlp.cli import commands
+
+    rows = commands.list_datasets()
+    if as_json:
+        _echo_json(rows)
+        return
+    typer.echo(f"{'name':<10}{'task':<16}{'train':>8}{'dev':>6}{'test':>6}  classes")
+    for r in rows:
+        typer.echo(f"{r['name']:<10}{r['task']:<16}{r['train']:>8}{r['dev']:>6}{r['test']:>6}  "
+                   f"{','.join(r['classes']) or '-'}")
+
+
+@app.command()
+def version():
+    """Print the qnlp version."""
+    from qnlp import __version__
+
+    typer.echo(__version__)
+
+
+def main() -> None:
+    """Entry point of the ``qnlp`` console script."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        typer.echo("interrupted", err=True)
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

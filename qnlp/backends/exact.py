@@ -127,6 +127,7 @@ class _SentenceGroup:
     template: _SentenceNetwork
     members: list = field(default_factory=list)  # positions in the batch
     rows: list = field(default_factory=list)  # per member: row per box operand
+    twin_rows: list = field(default_factory=list)  # the same with unknown-word parameters
     scalars: list = field(default_factory=list)
 
 
@@ -153,9 +154,11 @@ class CompiledBatch:
     probabilities (autograd flows to ``theta``).
     """
 
-    def __init__(self, backend: "ExactBackend", lookup: Callable[[str], int]):
+    def __init__(self, backend: "ExactBackend", lookup: Callable[[str], int],
+                 twin_lookup: Callable[[str], int] | None = None):
         self.backend = backend
         self.lookup = lookup
+        self.twin_lookup = twin_lookup
         self.box_groups: list[_BoxGroup] = []
         self._box_group_of: dict = {}
         self._box_row: dict = {}
@@ -166,9 +169,10 @@ class CompiledBatch:
         self.n_outcomes = None
 
     # -- building ---------------------------------------------------------------------------
-    def _box_ref(self, program: NetworkProgram, symbol_names: tuple, cache_key) -> tuple:
+    def _box_ref(self, program: NetworkProgram, symbol_names: tuple, cache_key,
+                 lookup: Callable[[str], int] | None = None) -> tuple:
         """(group id, row) of a parametrised box, adding it if new."""
-        params = tuple(self.lookup(s) for s in symbol_names)
+        params = tuple((lookup or self.lookup)(s) for s in symbol_names)
         ref_key = (cache_key, params)
         if ref_key in self._box_row:
             return self._box_row[ref_key]
@@ -223,8 +227,10 @@ class CompiledBatch:
             legs = outs + ins
             if const is None:
                 names = tuple(str(s) for s in prog.symbols)
-                gid, row = self._box_ref(prog, names, cache_key if cache_key is not None else id(prog))
-                net.operands.append(("box", gid, row))
+                key = cache_key if cache_key is not None else id(prog)
+                gid, row = self._box_ref(prog, names, key)
+                twin = row if self.twin_lookup is None else self._box_ref(prog, names, key, self.twin_lookup)[1]
+                net.operands.append(("box", gid, row, twin))
                 net.legs.append(legs)
             elif const.ndim == 0:
                 net.scalar *= complex(const)
@@ -276,6 +282,7 @@ class CompiledBatch:
                 group = self.sentence_groups[key] = _SentenceGroup(key, net)
             group.members.append(self.n_circuits)
             group.rows.append([op[2] for op in net.operands if op[0] == "box"])
+            group.twin_rows.append([op[3] for op in net.operands if op[0] == "box"])
             group.scalars.append(net.scalar)
             self.n_circuits += 1
         self._prepared = False
@@ -311,22 +318,33 @@ class CompiledBatch:
                 raise BackendError("a circuit without parameters or gates cannot be evaluated")
             sg.expr = opt_einsum.contract_expression(",".join(terms) + "->" + out, *shapes)
             sg.box_gids = box_pos
-            sg.rows_t = torch.as_tensor(np.asarray(sg.rows, dtype=np.int64).reshape(len(sg.members), -1),
-                                        device=device)
+            shape = (len(sg.members), -1)
+            sg.rows_t = torch.as_tensor(np.asarray(sg.rows, dtype=np.int64).reshape(shape), device=device)
+            sg.twin_rows_t = torch.as_tensor(np.asarray(sg.twin_rows, dtype=np.int64).reshape(shape),
+                                             device=device)
             sg.scalars_t = torch.as_tensor(np.asarray(sg.scalars), dtype=cdtype, device=device)
             sg.members_t = torch.as_tensor(sg.members, device=device)
             sg.order = [i for i, op in enumerate(net.operands) if op[0] == "box"]
         self._prepared = True
 
     # -- evaluation -------------------------------------------------------------------------
-    def amplitudes(self, theta, row_override: Callable | None = None) -> list:
-        """Per sentence group: (member positions, amplitudes of shape (members, n_outcomes))."""
+    def amplitudes(self, theta, twin_rate: float = 0.0, generator=None) -> list:
+        """Per sentence group: (group, amplitudes of shape (members, n_outcomes)).
+
+        ``twin_rate`` > 0 replaces each word occurrence, with that probability, by its twin
+        (the unknown-word parameters given by ``twin_lookup``): word dropout for training.
+        """
+        import torch
+
         if not self._prepared:
             self.prepare()
         box_tensors = [g.evaluate(theta) for g in self.box_groups]
         out = []
         for sg in self.sentence_groups.values():
-            rows = sg.rows_t if row_override is None else row_override(sg)
+            rows = sg.rows_t
+            if twin_rate > 0:
+                mask = torch.rand(rows.shape, generator=generator, device=rows.device) < twin_rate
+                rows = torch.where(mask, sg.twin_rows_t, rows)
             ops, k, c = [], 0, 0
             for op in sg.template.operands:
                 if op[0] == "box":
@@ -339,11 +357,11 @@ class CompiledBatch:
             out.append((sg, amp * sg.scalars_t[:, None]))
         return out
 
-    def probabilities(self, theta, row_override: Callable | None = None):
+    def probabilities(self, theta, twin_rate: float = 0.0, generator=None):
         """Post-selected, renormalised outcome probabilities, ``(n_circuits, n_outcomes)``."""
         import torch
 
-        parts = self.amplitudes(theta, row_override)
+        parts = self.amplitudes(theta, twin_rate, generator)
         if self.n_outcomes == -1:
             raise BackendError("circuits of different output widths; evaluate them separately")
         result = torch.empty((self.n_circuits, self.n_outcomes), dtype=theta.dtype, device=theta.device)
@@ -426,7 +444,8 @@ class ExactBackend(Backend):
 
         return torch.float64 if self.dtype == "complex128" else torch.float32
 
-    def compile(self, circuits: Sequence, lookup: Callable[[str], int]) -> CompiledBatch:
+    def compile(self, circuits: Sequence, lookup: Callable[[str], int],
+                twin_lookup: Callable[[str], int] | None = None) -> CompiledBatch:
         """Compile circuits for repeated evaluation.
 
         Parameters
@@ -435,8 +454,10 @@ class ExactBackend(Backend):
             :class:`~qnlp.circuits.Circuit` objects or flat lambeq quantum diagrams.
         lookup : callable
             Maps a symbol name to its index in the parameter vector.
+        twin_lookup : callable, optional
+            Maps a symbol name to the index of its unknown-word twin (for word dropout).
         """
-        return CompiledBatch(self, lookup).add(circuits)
+        return CompiledBatch(self, lookup, twin_lookup).add(circuits)
 
     def run(self, circuits: Sequence, parameters: Mapping[str, float],
             config: RunConfig = RunConfig()) -> list[np.ndarray]:

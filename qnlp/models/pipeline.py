@@ -1,0 +1,66 @@
+"""Text to circuits: parser, rewriter and ansatz in one object that saves to JSON."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+from qnlp.circuits.ansatz import Ansatz, make_ansatz
+from qnlp.circuits.rewrite import DiagramRewriter
+from qnlp.parsing import Parser, make_parser
+from qnlp.parsing.base import ParseResult
+
+
+@dataclass
+class SentencePipeline:
+    """``text -> parser -> diagram -> rewrite -> ansatz -> circuit``.
+
+    Parameters
+    ----------
+    parser : Parser
+    rewriter : DiagramRewriter
+    ansatz : Ansatz
+    """
+
+    parser: Parser
+    rewriter: DiagramRewriter
+    ansatz: Ansatz
+
+    @classmethod
+    def build(cls, parser="default", rewrite: Sequence[str] = (), ansatz="iqp",
+              ob_map=None, n_layers: int = 1) -> "SentencePipeline":
+        """Build from names (instances are taken as they are)."""
+        if isinstance(parser, str):
+            parser = make_parser(parser)
+        if isinstance(ansatz, str):
+            ansatz = make_ansatz(ansatz, ob_map=ob_map or {"n": 1, "s": 1}, n_layers=n_layers)
+        return cls(parser, DiagramRewriter(rewrite), ansatz)
+
+    def parse(self, texts: Sequence[str], on_error: str = "raise") -> list[ParseResult | None]:
+        return self.parser.parse(texts, on_error=on_error)
+
+    def circuits(self, texts: Sequence[str], on_error: str = "raise"):
+        """Circuits for ``texts`` (``None`` where parsing failed and ``on_error="none"``)."""
+        results = self.parse(texts, on_error=on_error)
+        ok = [r for r in results if r is not None]
+        diagrams = self.rewriter([r.diagram for r in ok])
+        made = iter(self.ansatz(diagrams, [r.sentence for r in ok]) if ok else [])
+        circuits = []
+        for r in results:
+            if r is None:
+                circuits.append(None)
+            else:
+                c = next(made)
+                c.meta["fallback"] = r.fallback
+                circuits.append(c)
+        return circuits
+
+    def config(self) -> dict:
+        return {"parser": self.parser.config(), "rewrite": self.rewriter.config(),
+                "ansatz": self.ansatz.config()}
+
+    @classmethod
+    def from_config(cls, config: dict) -> "SentencePipeline":
+        ans, par = dict(config["ansatz"]), dict(config["parser"])
+        return cls(make_parser(par.pop("name"), **par), DiagramRewriter(config.get("rewrite", [])),
+                   make_ansatz(ans.pop("name"), **ans))

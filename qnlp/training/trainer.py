@@ -1,0 +1,156 @@
+"""Training loop for circuit models: Adam on exact gradients, or SPSA.
+
+The trainer's ``__init__`` stores arguments only. Randomness (mini-batch order, word dropout,
+SPSA directions) comes from generators seeded by ``seed``; side effects (logs, progress) go
+through callbacks.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+import numpy as np
+
+from qnlp.errors import ConfigError
+
+
+@dataclass
+class EpochLog:
+    epoch: int
+    loss: float
+    train_accuracy: float
+    val_accuracy: float | None = None
+    seconds: float = 0.0
+
+
+@dataclass
+class History:
+    epochs: list[EpochLog] = field(default_factory=list)
+    train_seconds: float = 0.0
+
+    def to_dict(self) -> dict:
+        return {"train_seconds": self.train_seconds,
+                "epochs": [vars(e) for e in self.epochs]}
+
+
+class Trainer:
+    """Fit a :class:`~qnlp.models.discocat.DisCoCatModel` on compiled circuits.
+
+    Parameters
+    ----------
+    epochs : int
+    batch_size : int or None
+        Sentences per step; ``None`` for full-batch steps (fastest on the exact backend).
+    learning_rate : float
+    optimizer : {"adam", "spsa"}
+    unk_rate : float
+        Word-dropout probability that trains the unknown-word parameters.
+    seed : int
+    eval_every : int
+        Evaluate train/validation accuracy every this many epochs (0: only at the end).
+    callbacks : sequence of callables
+        Each is called with an :class:`EpochLog` after every evaluated epoch.
+    """
+
+    def __init__(self, *, epochs: int = 120, batch_size: int | None = None,
+                 learning_rate: float = 0.1, optimizer: str = "adam", unk_rate: float = 0.05,
+                 seed: int = 0, eval_every: int = 1, callbacks: Sequence[Callable] = ()):
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.optimizer = optimizer
+        self.unk_rate = unk_rate
+        self.seed = seed
+        self.eval_every = eval_every
+        self.callbacks = list(callbacks)
+
+    def _check(self):
+        if self.epochs < 0:
+            raise ConfigError(f"epochs must be >= 0, got {self.epochs}")
+        if self.optimizer not in ("adam", "spsa"):
+            raise ConfigError(f"optimizer must be 'adam' or 'spsa', got {self.optimizer!r}")
+        if not 0 <= self.unk_rate < 1:
+            raise ConfigError(f"unk_rate must be in [0, 1), got {self.unk_rate}")
+        if self.batch_size is not None and self.batch_size < 1:
+            raise ConfigError(f"batch_size must be >= 1, got {self.batch_size}")
+
+    def fit(self, model, circuits: Sequence, targets: Sequence[int], *,
+            val_circuits: Sequence = (), val_targets: Sequence[int] = ()) -> History:
+        """Train ``model`` in place on circuits with integer class ``targets``."""
+        import torch
+
+        from qnlp.training.losses import cross_entropy
+
+        self._check()
+        history = History()
+        y = torch.as_tensor(np.asarray(targets, dtype=np.int64), device=model.backend.device)
+        batches = self._batches(model, circuits)
+        val = model.compile(val_circuits) if len(val_circuits) else None
+        y_val = np.asarray(val_targets, dtype=np.int64)
+        full = batches[0][0] if self.batch_size is None else model.compile(circuits)
+        gen = torch.Generator(device=model.backend.device).manual_seed(self.seed)
+        order_rng = np.random.default_rng(self.seed)
+        theta = model.theta()
+        opt = torch.optim.Adam([theta], lr=self.learning_rate) if self.optimizer == "adam" else None
+        if self.optimizer == "spsa":
+            from qnlp.training.optimizers import SPSAOptimizer
+
+            spsa = SPSAOptimizer(a=self.learning_rate, rng=np.random.default_rng(self.seed))
+        start = time.perf_counter()
+        for epoch in range(1, self.epochs + 1):
+            t0 = time.perf_counter()
+            losses = []
+            for b in order_rng.permutation(len(batches)):
+                compiled, idx = batches[b]
+                yb = y[idx]
+                if opt is not None:
+                    opt.zero_grad()
+                    loss = cross_entropy(model.forward(compiled, twin_rate=self.unk_rate, generator=gen), yb)
+                    loss.backward()
+                    opt.step()
+                    losses.append(loss.item())
+                else:
+                    with torch.no_grad():
+                        def f(x, compiled=compiled, yb=yb):
+                            theta.copy_(torch.as_tensor(x))
+                            return float(cross_entropy(model.forward(compiled), yb))
+                        x, value = spsa.step(theta.detach().cpu().numpy(), f)
+                        theta.copy_(torch.as_tensor(x))
+                        losses.append(value)
+            evaluate = self.eval_every and (epoch % self.eval_every == 0 or epoch == self.epochs)
+            if evaluate:
+                log = self._evaluate(model, full, y, val, y_val, epoch, float(np.mean(losses)),
+                                     time.perf_counter() - t0)
+                history.epochs.append(log)
+                for cb in self.callbacks:
+                    cb(log)
+        history.train_seconds = time.perf_counter() - start
+        with torch.no_grad():
+            theta[-1] = 0.0  # the neutral parameter stays at zero
+        model.sync_weights()
+        return history
+
+    def _batches(self, model, circuits):
+        n = len(circuits)
+        if self.batch_size is None or self.batch_size >= n:
+            return [(model.compile(circuits, train=True), np.arange(n))]
+        order = np.random.default_rng(self.seed).permutation(n)
+        out = []
+        for s in range(0, n, self.batch_size):
+            idx = np.sort(order[s : s + self.batch_size])
+            out.append((model.compile([circuits[i] for i in idx], train=True), idx))
+        return out
+
+    @staticmethod
+    def _evaluate(model, full, y, val, y_val, epoch, loss, seconds) -> EpochLog:
+        import torch
+
+        with torch.no_grad():
+            train_acc = float((model.forward(full).argmax(1) == y).double().mean())
+            val_acc = None
+            if val is not None:
+                pred = model.forward(val).argmax(1).cpu().numpy()
+                val_acc = float((pred == y_val).mean())
+        return EpochLog(epoch, loss, train_acc, val_acc, seconds)

@@ -1,0 +1,51 @@
+"""scikit-learn conformance of QuantumTextClassifier (text input: checks called one by one)."""
+
+import pickle
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import FunctionTransformer
+from sklearn.utils.estimator_checks import check_get_params_invariance, check_no_attributes_set_in_init
+
+from qnlp.estimators import QuantumTextClassifier
+
+
+def test_init_stores_params_untouched():
+    est = QuantumTextClassifier(epochs=3, rewrite=("determiner",))
+    check_no_attributes_set_in_init("QuantumTextClassifier", est)
+    check_get_params_invariance("QuantumTextClassifier", est)
+    assert clone(est).get_params() == est.get_params()
+
+
+def test_not_fitted_error():
+    with pytest.raises(NotFittedError):
+        QuantumTextClassifier().predict(["man runs program ."])
+
+
+def test_bare_string_is_rejected(mc):
+    with pytest.raises(ValueError, match="string object received"):
+        QuantumTextClassifier(parser="cups", epochs=1).fit("man runs program .", ["1"])
+
+
+def test_mismatched_lengths(mc):
+    with pytest.raises(ValueError, match="labels"):
+        QuantumTextClassifier(parser="cups", epochs=1).fit(mc.train.texts[:4], mc.train.labels[:3])
+
+
+def test_pickle_roundtrip(trained_mc, mc):
+    clf, _ = trained_mc
+    again = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_allclose(again.predict_proba(mc.test.texts[:5]), clf.predict_proba(mc.test.texts[:5]))
+
+
+def test_pipeline_and_grid_search(mc):
+    pipe = Pipeline([("lower", FunctionTransformer(lambda xs: [x.lower() for x in xs])),
+                     ("clf", QuantumTextClassifier(parser="cups", epochs=30))])
+    grid = GridSearchCV(pipe, {"clf__learning_rate": [0.02, 0.1]}, cv=2)
+    grid.fit(mc.train.texts, mc.train.labels)
+    assert grid.best_params_["clf__learning_rate"] in (0.02, 0.1)
+    assert grid.score(mc.test.texts, mc.test.labels) >= 0.8

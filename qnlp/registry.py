@@ -88,6 +88,7 @@ _BUILTIN = {
         "spiders.v1": "qnlp.parsing.readers:make_spiders_reader",
         "tree.v1": "qnlp.parsing.readers:make_tree_reader",
         "bobcat.v1": "qnlp.parsing.readers:make_bobcat_parser",
+        "dep.v1": "qnlp.parsing.dependency:DependencyParser",
     },
     "ansatz": {
         "iqp.v1": "qnlp.circuits.ansatz:IQPAnsatz",

@@ -1,0 +1,678 @@
+"""Run circuits on any pytket backend: shot simulators, noisy emulators, quantum hardware.
+
+How it is fast
+--------------
+Sentence circuits share a handful of grammatical *structures*: circuits that differ only in the
+names of their parameters. :class:`TketBackend` exports and compiles one representative of each
+structure once, with symbolic parameters (compilation, placement and routing included), caches it,
+and per evaluation only substitutes values (``symbol_substitution``) into a copy. All circuits of a
+:meth:`~TketBackend.run` go to the backend in one ``process_circuits`` call (see *Seeds* for the
+one exception), and outcomes are counted from the shot table with numpy.
+
+Post-selection
+--------------
+lambeq's tket export keys ``post_selection`` by *qubit* index while its measurements write to
+*bits*; lambeq 0.5.0's ``TketModel`` then applies it by bit, and reads ``n_shots`` where it
+requires ``shots``. Here the post-selected qubits are mapped to their bits through the measurement
+commands of the uncompiled circuit; bits keep their identity through compilation, however qubits
+are permuted, so the compiled circuit's results are read by bit. The fraction of shots kept after
+post-selection is recorded per circuit (:attr:`TketBackend.last_kept_fraction_`) and a warning is
+issued when too few shots survive to be trusted.
+
+Seeds
+-----
+Results never depend on how circuits are batched: circuit ``i`` is seeded from ``config.seed`` and
+a hash of its structure and parameter names, not from its position. pytket's Aer backends accept
+one seed per job and qiskit-aer derives the seed of the ``j``-th circuit of a job from its position
+(``seed + 2113 j``), so on a seeded simulator (``per_circuit_seed=True``) with ``config.seed`` set,
+each circuit is submitted with its own seed (all submitted before any result is read; Aer's
+per-job overhead is about 1 ms). Without a seed, or on hardware, a batch is one call. State
+backends (``aer-state``) sample shots from the exact distribution with a per-circuit
+:class:`numpy.random.Generator`, always in one call.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import warnings
+import weakref
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from qnlp.backends.base import Backend, RunConfig
+from qnlp.errors import BackendError, CircuitTooLargeError, ConfigError
+
+#: Hardware name prefixes understood by :func:`make_backend`.
+HARDWARE_PREFIXES = ("quantinuum", "ibm", "braket")
+#: Simulator names understood by :func:`make_backend`.
+SIMULATOR_NAMES = ("aer", "aer-state", "aer-noisy:<device>")
+
+
+# -- structures ------------------------------------------------------------------------------
+@dataclass
+class _Structure:
+    """One compiled circuit structure, shared by all circuits that differ only in symbol names."""
+
+    key: str
+    template: Any  # pytket circuit, measured, symbols renamed to placeholders
+    n_symbols: int
+    n_open: int
+    post_bits: list = field(default_factory=list)
+    post_values: list = field(default_factory=list)
+    open_bits: list = field(default_factory=list)
+    post_qubits: list = field(default_factory=list)
+    open_qubits: list = field(default_factory=list)
+    compiled: Any = None
+    placeholders: list = field(default_factory=list)
+
+
+def _flat_diagram(circuit):
+    """The flat lambeq quantum diagram of a :class:`~qnlp.circuits.Circuit` or a lambeq diagram."""
+    return circuit.lambeq if hasattr(circuit, "ansatz") and hasattr(circuit, "lambeq") else circuit
+
+
+def _structure_of(diagram) -> tuple[str, list[str]]:
+    """Structure key and symbol names (in order of first appearance) of a flat quantum diagram."""
+    from lambeq.backend.quantum import Discard
+
+    names: list[str] = []
+    index: dict[str, int] = {}
+    parts = []
+    for layer in diagram.layers:
+        box = layer.box
+        if isinstance(box, Discard):
+            raise BackendError("circuits with discarded qubits (mixed circuits) are not supported "
+                               "by the tket backend")
+        text = repr(box)
+        syms = sorted((str(s) for s in getattr(box, "free_symbols", ())), key=lambda s: (-len(s), s))
+        for name in sorted(syms):
+            if name not in index:
+                index[name] = len(names)
+                names.append(name)
+        for name in syms:
+            text = text.replace(name, f"\x00{index[name]}\x00")
+        parts.append(f"{type(box).__name__}|{len(layer.left)}|{layer.box.dom}|{layer.box.cod}|{text}")
+    parts.append(f"dom={diagram.dom}|cod={diagram.cod}")
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest(), names
+
+
+def _derive_seed(seed: int, key: str, names: Sequence[str]) -> int:
+    digest = hashlib.sha256(f"{seed}|{key}|{'|'.join(names)}".encode()).digest()
+    return int.from_bytes(digest[:4], "little") & 0x7FFFFFFF
+
+
+def _placeholder(k: int):
+    import sympy
+
+    return sympy.Symbol(f"qnlp_p{k}")
+
+
+class TketBackend(Backend):
+    """Evaluate circuits on a pytket backend, with shots, noise or on hardware.
+
+    Parameters
+    ----------
+    backend : pytket.backends.Backend
+        Any pytket backend: ``AerBackend()``, ``AerStateBackend()``, ``QuantinuumBackend(...)``.
+    optimisation_level : int
+        Passed to the backend's ``default_compilation_pass`` (0 to 3).
+    extra_passes : sequence of pytket passes, optional
+        Applied after the default pass (e.g. a rebase to a device's native gates).
+    per_circuit_seed : bool
+        The backend is a seeded simulator taking one seed per job: submit each circuit with its own
+        seed when ``config.seed`` is set, so results do not depend on batching.
+    min_kept_shots : int
+        Warn when fewer shots than this survive post-selection.
+    name : str
+        Name shown in messages and reports.
+
+    Attributes
+    ----------
+    last_kept_fraction_ : numpy.ndarray
+        Per circuit of the last shot-based :meth:`run`: kept shots / shots.
+    last_kept_shots_ : numpy.ndarray
+        Per circuit of the last shot-based :meth:`run`: number of kept shots.
+
+    Examples
+    --------
+    >>> from qnlp.backends.tket import make_backend
+    >>> backend = make_backend("aer")  # doctest: +SKIP
+    >>> probs = backend.run(circuits, params, RunConfig(shots=8192, seed=0))  # doctest: +SKIP
+    """
+
+    name = "tket"
+    differentiable = False
+
+    def __init__(self, backend, *, optimisation_level: int = 2, extra_passes: Sequence = (),
+                 per_circuit_seed: bool = False, min_kept_shots: int = 100, name: str | None = None):
+        self.backend = backend
+        self.optimisation_level = int(optimisation_level)
+        self.extra_passes = list(extra_passes)
+        self.per_circuit_seed = bool(per_circuit_seed)
+        self.min_kept_shots = int(min_kept_shots)
+        if name is not None:
+            self.name = name
+        if self.optimisation_level not in (0, 1, 2, 3):
+            raise ConfigError(f"optimisation_level must be 0, 1, 2 or 3, got {optimisation_level!r}")
+        self._structures: dict[str, _Structure] = {}
+        self._prepared: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+        self.last_kept_fraction_ = np.zeros(0)
+        self.last_kept_shots_ = np.zeros(0, dtype=np.int64)
+
+    # -- capabilities ------------------------------------------------------------------------
+    @property
+    def uses_state(self) -> bool:
+        """Whether the wrapped backend returns statevectors (exact, or shots sampled by us)."""
+        return bool(getattr(self.backend, "supports_state", False))
+
+    @property
+    def supports_shots(self) -> bool:  # type: ignore[override]
+        return bool(getattr(self.backend, "supports_shots", False)) or self.uses_state
+
+    @property
+    def supports_exact(self) -> bool:  # type: ignore[override]
+        return self.uses_state
+
+    @property
+    def n_device_qubits(self) -> int | None:
+        """Qubits of the device (``None`` when unknown)."""
+        info = getattr(self.backend, "backend_info", None)
+        try:
+            n = info.n_nodes if info is not None else 0
+        except Exception:  # noqa: BLE001 - some backends have no architecture
+            n = 0
+        return int(n) or None
+
+    def validate(self, circuits: Sequence[Any], config: RunConfig) -> None:
+        """Check shots against the backend's capabilities before any work."""
+        if config.shots is None and not self.supports_exact:
+            raise ConfigError(f"backend {self.name!r} samples shots; give a shot count "
+                              f"(RunConfig(shots=N), --shots N)")
+        if config.shots is not None and not self.supports_shots:
+            raise ConfigError(f"backend {self.name!r} is exact; it does not take shots")
+
+    # -- preparation -------------------------------------------------------------------------
+    def _prepare(self, circuit) -> tuple[str, list[str]]:
+        try:
+            cached = self._prepared.get(circuit)
+        except TypeError:  # not weak-referenceable or unhashable
+            cached = None
+        if cached is not None:
+            return cached
+        diagram = _flat_diagram(circuit)
+        key, names = _structure_of(diagram)
+        if key not in self._structures:
+            self._structures[key] = self._build_structure(key, diagram, names)
+        try:
+            self._prepared[circuit] = (key, names)
+        except TypeError:
+            pass
+        return key, names
+
+    def _build_structure(self, key: str, diagram, names: list[str]) -> _Structure:
+        import sympy
+        from lambeq.backend.quantum import Id, Measure
+
+        n_open = len(diagram.cod)
+        measured = diagram >> Id().tensor(*[Measure()] * n_open) if n_open else diagram
+        tk = measured.to_tk()
+        post = dict(tk.post_selection)  # keyed by QUBIT index (lambeq's convention)
+        bit_of, qubit_of = {}, {}
+        for cmd in tk.get_commands():
+            if cmd.op.type.name == "Measure":
+                bit_of[cmd.qubits[0].index[0]] = cmd.bits[0]
+                qubit_of[cmd.bits[0]] = cmd.qubits[0]
+        missing = [q for q in post if q not in bit_of]
+        if missing:
+            raise BackendError(f"post-selected qubits {missing} are not measured in the tket export")
+        post_qubits = sorted(post)
+        post_bits = [bit_of[q] for q in post_qubits]
+        open_bits = sorted((b for q, b in bit_of.items() if q not in post), key=lambda b: b.index[0])
+        if len(open_bits) != n_open:
+            raise BackendError(f"expected {n_open} open qubits, found {len(open_bits)} unselected bits")
+        by_name = {str(s): s for s in tk.free_symbols()}
+        unknown = set(by_name) - set(names)
+        if unknown:
+            raise BackendError(f"symbols {sorted(unknown)} of the tket export are not in the diagram")
+        placeholders = [_placeholder(k) for k in range(len(names))]
+        template = tk.copy()
+        template.symbol_substitution({by_name[n]: placeholders[k] for k, n in enumerate(names)
+                                      if n in by_name})
+        return _Structure(
+            key=key, template=template, n_symbols=len(names), n_open=n_open,
+            post_bits=post_bits, post_values=[int(post[q]) for q in post_qubits],
+            open_bits=open_bits, post_qubits=[qubit_of[b] for b in post_bits],
+            open_qubits=[qubit_of[b] for b in open_bits], placeholders=placeholders,
+        )
+
+    def _default_pass(self):
+        try:
+            return self.backend.default_compilation_pass(self.optimisation_level, allow_symbolic=True)
+        except TypeError:  # backends without the allow_symbolic option
+            return self.backend.default_compilation_pass(self.optimisation_level)
+
+    def _compiled(self, structure: _Structure, position: int, label: str):
+        if structure.compiled is not None:
+            return structure.compiled
+        from pytket.passes import DelayMeasures
+
+        n_dev = self.n_device_qubits
+        n_log = structure.template.n_qubits
+        if n_dev is not None and n_log > n_dev:
+            raise CircuitTooLargeError(
+                f"circuit {position}{label} needs {n_log} qubits; backend {self.name!r} has "
+                f"{n_dev}. Use fewer qubits per type (ob_map) or a larger device."
+            )
+        circ = structure.template.copy()
+        if self.uses_state:
+            from pytket import Circuit as TkCircuit
+
+            clean = TkCircuit()
+            for q in circ.qubits:
+                clean.add_qubit(q)
+            for cmd in circ.get_commands():
+                if cmd.op.type.name != "Measure":
+                    clean.add_gate(cmd.op, cmd.args)
+            circ = clean
+        try:
+            self._default_pass().apply(circ)
+            for p in self.extra_passes:
+                p.apply(circ)
+            if not self.uses_state:
+                try:
+                    DelayMeasures().apply(circ)
+                except Exception:  # noqa: BLE001 - measurements that cannot move stay put
+                    pass
+        except Exception as exc:  # noqa: BLE001
+            raise BackendError(f"compiling circuit {position}{label} for {self.name!r} failed: {exc}") from exc
+        structure.compiled = circ
+        return circ
+
+    def _instances(self, circuits: Sequence, parameters: Mapping[str, float]):
+        """(structure, names, concrete compiled circuit) per input circuit."""
+        out = []
+        for i, circuit in enumerate(circuits):
+            key, names = self._prepare(circuit)
+            structure = self._structures[key]
+            sentence = getattr(circuit, "sentence", None)
+            label = f" ({sentence!r})" if sentence else ""
+            compiled = self._compiled(structure, i, label)
+            try:
+                values = {structure.placeholders[k]: float(parameters[n]) for k, n in enumerate(names)}
+            except KeyError as exc:
+                raise BackendError(f"no value given for parameter {exc.args[0]!r} of circuit {i}{label}") from None
+            concrete = compiled.copy()
+            if values:
+                concrete.symbol_substitution(values)
+            out.append((structure, names, concrete))
+        return out
+
+    # -- running -----------------------------------------------------------------------------
+    def run(self, circuits: Sequence, parameters: Mapping[str, float],
+            config: RunConfig = RunConfig()) -> list[np.ndarray]:
+        """Outcome probabilities of the open qubits, post-selected and renormalised over kept shots.
+
+        Parameters
+        ----------
+        circuits : sequence
+            :class:`qnlp.circuits.Circuit` objects or flat lambeq quantum diagrams.
+        parameters : mapping
+            Symbol name to value (turns).
+        config : RunConfig
+            ``shots`` (required unless the backend returns states) and ``seed``.
+
+        Returns
+        -------
+        list of numpy.ndarray
+            One array of shape ``(2,) * n_open`` per circuit.
+        """
+        self.validate(circuits, config)
+        circuits = list(circuits)
+        if not circuits:
+            return []
+        instances = self._instances(circuits, parameters)
+        if self.uses_state:
+            return self._run_state(instances, config)
+        return self._run_shots(instances, config)
+
+    def _seeds(self, instances, config: RunConfig) -> list[int | None]:
+        if config.seed is None:
+            return [None] * len(instances)
+        return [_derive_seed(config.seed, s.key, names) for s, names, _ in instances]
+
+    def _submit(self, circuits: list, n_shots: int | None, seeds: list[int | None]) -> list:
+        try:
+            if self.per_circuit_seed and seeds and seeds[0] is not None:
+                handles = []
+                for circ, seed in zip(circuits, seeds):
+                    handles += self.backend.process_circuits([circ], n_shots=n_shots, seed=seed)
+            else:
+                kwargs = {} if not seeds or seeds[0] is None else {"seed": seeds[0]}
+                handles = self.backend.process_circuits(circuits, n_shots=n_shots, **kwargs)
+            return self.backend.get_results(handles)
+        except (BackendError, CircuitTooLargeError):
+            raise
+        except Exception as exc:  # noqa: BLE001
+            raise BackendError(f"backend {self.name!r} failed to run the circuits: {exc}") from exc
+
+    def _run_shots(self, instances, config: RunConfig) -> list[np.ndarray]:
+        shots = config.shots
+        results = self._submit([c for _, _, c in instances], shots, self._seeds(instances, config))
+        probs, kept = [], []
+        for (structure, _, _), result in zip(instances, results):
+            bits = structure.post_bits + structure.open_bits
+            table = _shot_table(result, bits)
+            n_post = len(structure.post_bits)
+            mask = np.all(table[:, :n_post] == np.asarray(structure.post_values, dtype=table.dtype),
+                          axis=1) if n_post else np.ones(len(table), dtype=bool)
+            probs.append(_histogram(table[mask, n_post:], structure.n_open))
+            kept.append(int(mask.sum()))
+        return self._finish(probs, kept, shots)
+
+    def _run_state(self, instances, config: RunConfig) -> list[np.ndarray]:
+        results = self._submit([c for _, _, c in instances], None, [None] * len(instances))
+        seeds = self._seeds(instances, config)
+        probs, kept = [], []
+        for (structure, _, _), result, seed in zip(instances, results, seeds):
+            qubits = structure.post_qubits + structure.open_qubits
+            try:
+                state = result.get_state(qbits=qubits)
+            except Exception as exc:  # noqa: BLE001
+                raise BackendError(f"backend {self.name!r} returned no statevector: {exc}") from exc
+            n_post = len(structure.post_qubits)
+            joint = (np.abs(np.asarray(state)) ** 2).reshape((2,) * len(qubits))
+            if config.shots is None:
+                p = joint[tuple(structure.post_values)] if n_post else joint
+                total = p.sum()
+                probs.append(p / total if total > 0 else p)
+                continue
+            flat = joint.reshape(-1)
+            counts = np.random.default_rng(seed).multinomial(config.shots, flat / flat.sum())
+            counts = counts.reshape((2 ** n_post, 2 ** structure.n_open))
+            post_index = int("".join(map(str, structure.post_values)) or "0", 2)
+            row = counts[post_index].astype(float)
+            kept.append(int(row.sum()))
+            probs.append(row.reshape((2,) * structure.n_open))
+        if config.shots is None:
+            self.last_kept_fraction_ = np.full(len(probs), np.nan)
+            self.last_kept_shots_ = np.zeros(len(probs), dtype=np.int64)
+            return probs
+        return self._finish(probs, kept, config.shots)
+
+    def _finish(self, counts: list[np.ndarray], kept: list[int], shots: int) -> list[np.ndarray]:
+        kept_arr = np.asarray(kept, dtype=np.int64)
+        self.last_kept_shots_ = kept_arr
+        self.last_kept_fraction_ = kept_arr / float(shots)
+        low = np.flatnonzero(kept_arr < self.min_kept_shots)
+        if len(low):
+            warnings.warn(
+                f"{len(low)} circuit(s) kept fewer than {self.min_kept_shots} of {shots} shots after "
+                f"post-selection (fewest: {int(kept_arr.min())}, circuit {int(kept_arr.argmin())}); "
+                "their probabilities are unreliable. Use more shots or fewer post-selected qubits.",
+                RuntimeWarning, stacklevel=3,
+            )
+        out = []
+        for c, k in zip(counts, kept_arr):
+            out.append(c / k if k > 0 else np.full(c.shape, 1.0 / c.size))
+        return out
+
+    # -- reports -----------------------------------------------------------------------------
+    def compile_report(self, circuits: Sequence) -> list[dict]:
+        """Per circuit: compiled qubits, depth and gate counts on this backend.
+
+        Returns
+        -------
+        list of dict
+            Keys ``n_qubits_logical``, ``n_qubits``, ``depth``, ``depth_2q``, ``n_gates``,
+            ``n_2q_gates``, ``n_post_selected``, ``n_open``, ``structure``.
+        """
+        report = []
+        for i, circuit in enumerate(circuits):
+            key, _ = self._prepare(circuit)
+            s = self._structures[key]
+            sentence = getattr(circuit, "sentence", None)
+            c = self._compiled(s, i, f" ({sentence!r})" if sentence else "")
+            report.append({
+                "sentence": sentence,
+                "n_qubits_logical": s.template.n_qubits,
+                "n_qubits": c.n_qubits,
+                "depth": c.depth(),
+                "depth_2q": c.depth_2q(),
+                "n_gates": c.n_gates,
+                "n_2q_gates": c.n_2qb_gates(),
+                "n_post_selected": len(s.post_bits),
+                "n_open": s.n_open,
+                "structure": key[:12],
+            })
+        return report
+
+    def __repr__(self) -> str:
+        return f"TketBackend({type(self.backend).__name__}, name={self.name!r})"
+
+
+def compile_report(circuits: Sequence, backend: "TketBackend | str" = "aer") -> list[dict]:
+    """Compiled qubits, depth and two-qubit gate count of each circuit on ``backend``.
+
+    Parameters
+    ----------
+    circuits : sequence
+        :class:`~qnlp.circuits.Circuit` objects or flat lambeq quantum diagrams.
+    backend : TketBackend or str
+        A backend or a name for :func:`make_backend` (``"aer-noisy:fake_brisbane"``).
+    """
+    if isinstance(backend, str):
+        backend = make_backend(backend)
+    return backend.compile_report(circuits)
+
+
+def _shot_table(result, bits) -> np.ndarray:
+    """Shots as a ``(n_shots, len(bits))`` uint8 array (from counts when shots are absent)."""
+    try:
+        return np.asarray(result.get_shots(cbits=bits), dtype=np.uint8).reshape(-1, len(bits))
+    except Exception:  # noqa: BLE001 - counts-only results (some hardware)
+        counts = result.get_counts(cbits=bits)
+        rows = [np.tile(np.asarray(k, dtype=np.uint8), (int(v), 1)) for k, v in counts.items()]
+        return np.concatenate(rows) if rows else np.zeros((0, len(bits)), dtype=np.uint8)
+
+
+def _histogram(table: np.ndarray, n_open: int) -> np.ndarray:
+    """Counts of each outcome of ``n_open`` bits (first bit most significant), shape ``(2,)*n``."""
+    if n_open == 0:
+        return np.asarray(float(len(table)))
+    weights = 1 << np.arange(n_open - 1, -1, -1, dtype=np.int64)
+    index = table.astype(np.int64) @ weights
+    return np.bincount(index, minlength=2 ** n_open).astype(float).reshape((2,) * n_open)
+
+
+# -- factories -------------------------------------------------------------------------------
+def make_aer(*, optimisation_level: int = 0, min_kept_shots: int = 100) -> TketBackend:
+    """pytket-qiskit's ``AerBackend``: noiseless shots (registry name ``aer.v1``).
+
+    Optimisation level 0 by default: a noiseless simulator gains nothing from optimisation, and
+    fewer gate parameters make each submission faster.
+    """
+    AerBackend = _import("pytket.extensions.qiskit", "AerBackend", "pytket-qiskit")
+    return TketBackend(AerBackend(), optimisation_level=optimisation_level, per_circuit_seed=True,
+                       min_kept_shots=min_kept_shots, name="aer.v1")
+
+
+def make_aer_state(*, optimisation_level: int = 0, min_kept_shots: int = 100) -> TketBackend:
+    """pytket-qiskit's ``AerStateBackend``: exact statevectors through tket (``aer-state.v1``).
+
+    With ``RunConfig(shots=N)`` shots are sampled from the exact distribution, one seeded
+    generator per circuit.
+    """
+    AerStateBackend = _import("pytket.extensions.qiskit", "AerStateBackend", "pytket-qiskit")
+    return TketBackend(AerStateBackend(), optimisation_level=optimisation_level,
+                       min_kept_shots=min_kept_shots, name="aer-state.v1")
+
+
+def _fake_backend_classes() -> dict[str, str]:
+    from qiskit_ibm_runtime import fake_provider
+
+    out = {}
+    for attr in dir(fake_provider):
+        if attr.startswith("Fake") and attr not in ("FakeProviderForBackendV2", "FakeFractionalBackend"):
+            base = re.sub(r"V2$", "", attr[4:])
+            out["fake_" + re.sub(r"(?<!^)(?=[A-Z])", "_", base).lower()] = attr
+    return out
+
+
+def device_noise_model(device: str):
+    """Noise model and native gate set of an offline fake IBM device (``"fake_brisbane"``).
+
+    Two-qubit errors are copied onto the reverse direction of each coupler (real devices reverse a
+    native gate with single-qubit gates only), so routing may use either direction.
+    """
+    _import("qiskit_aer", "AerSimulator", "qiskit-aer")
+    fake_provider = _import_module("qiskit_ibm_runtime.fake_provider", "qiskit-ibm-runtime")
+    from qiskit_aer.noise import NoiseModel
+
+    classes = _fake_backend_classes()
+    key = device.strip().lower()
+    key = key if key.startswith("fake_") else "fake_" + key
+    if key not in classes:
+        raise ConfigError(f"unknown fake device {device!r}; valid: {', '.join(sorted(classes))}")
+    fake = getattr(fake_provider, classes[key])()
+    noise = NoiseModel.from_backend(fake)
+    ops = set(fake.operation_names)
+    two_q = next((g for g in ("ecr", "cz", "cx") if g in ops), None)
+    if two_q is None:
+        raise BackendError(f"device {device!r} has no ecr, cz or cx gate: {sorted(ops)}")
+    local = getattr(noise, "_local_quantum_errors", {}).get(two_q, {})
+    for (a, b), error in list(local.items()):
+        if (b, a) not in local:
+            noise.add_quantum_error(error, two_q, [b, a], warnings=False)
+    return noise, two_q, fake.num_qubits
+
+
+def make_aer_noisy(*, device: str = "fake_brisbane", optimisation_level: int = 2,
+                   simulation_method: str = "automatic", min_kept_shots: int = 100) -> TketBackend:
+    """``AerBackend`` with the noise model and coupling map of a fake IBM device (``aer-noisy.v1``).
+
+    Circuits are compiled with the backend's ``default_compilation_pass`` (placement and routing on
+    the device's coupling map), then rebased to the device's native gates (``rz``, ``sx``, ``x``
+    and its two-qubit gate), so the noise model applies to every gate.
+    """
+    AerBackend = _import("pytket.extensions.qiskit", "AerBackend", "pytket-qiskit")
+    from pytket import OpType
+    from pytket.passes import AutoRebase
+
+    noise, two_q, _ = device_noise_model(device)
+    native = {"ecr": OpType.ECR, "cz": OpType.CZ, "cx": OpType.CX}[two_q]
+    backend = AerBackend(noise_model=noise, simulation_method=simulation_method)
+    rebase = AutoRebase({native, OpType.Rz, OpType.SX, OpType.X})
+    return TketBackend(backend, optimisation_level=optimisation_level, extra_passes=[rebase],
+                       per_circuit_seed=True, min_kept_shots=min_kept_shots,
+                       name=f"aer-noisy:{device}")
+
+
+def _import_module(module: str, package: str):
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise BackendError(f"{module} is not installed ({exc}); install it with "
+                           f"`pip install {package}`") from None
+
+
+def _import(module: str, attr: str, package: str):
+    return getattr(_import_module(module, package), attr)
+
+
+def _has_ibm_credentials() -> bool:
+    if os.environ.get("QISKIT_IBM_TOKEN"):
+        return True
+    return os.path.exists(os.path.expanduser(os.path.join("~", ".qiskit", "qiskit-ibm.json")))
+
+
+def _has_aws_credentials() -> bool:
+    if os.environ.get("AWS_ACCESS_KEY_ID") or os.environ.get("AWS_PROFILE"):
+        return True
+    return os.path.exists(os.path.expanduser(os.path.join("~", ".aws", "credentials")))
+
+
+def make_hardware(provider: str, device: str, **kwargs) -> TketBackend:
+    """A hardware backend: ``quantinuum``, ``ibm`` or ``braket`` with a device name.
+
+    Raises
+    ------
+    BackendError
+        When the pytket extension is not installed or no credentials are configured.
+    """
+    if not device:
+        raise ConfigError(f"give a device: '{provider}:<device>'")
+    level = kwargs.pop("optimisation_level", 2)
+    if provider == "quantinuum":
+        cls = _import("pytket.extensions.quantinuum", "QuantinuumBackend", "pytket-quantinuum")
+        try:
+            backend = cls(device, **kwargs)
+        except Exception as exc:  # noqa: BLE001
+            raise BackendError(f"could not open Quantinuum device {device!r}: {exc}. Log in with "
+                               "`QuantinuumBackend.login()` or set your Quantinuum credentials.") from exc
+    elif provider == "ibm":
+        cls = _import("pytket.extensions.qiskit", "IBMQBackend", "pytket-qiskit")
+        if not _has_ibm_credentials():
+            raise BackendError("no IBM Quantum credentials found: set QISKIT_IBM_TOKEN or run "
+                               "`QiskitRuntimeService.save_account(channel=..., token=...)` once")
+        try:
+            backend = cls(device, **kwargs)
+        except Exception as exc:  # noqa: BLE001
+            raise BackendError(f"could not open IBM device {device!r}: {exc}") from exc
+    elif provider == "braket":
+        cls = _import("pytket.extensions.braket", "BraketBackend", "pytket-braket")
+        if not _has_aws_credentials():
+            raise BackendError("no AWS credentials found for Amazon Braket: run `aws configure` or "
+                               "set AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY")
+        try:
+            backend = cls(device=device, **kwargs)
+        except Exception as exc:  # noqa: BLE001
+            raise BackendError(f"could not open Braket device {device!r}: {exc}") from exc
+    else:
+        raise ConfigError(f"unknown hardware provider {provider!r}; valid: {', '.join(HARDWARE_PREFIXES)}")
+    return TketBackend(backend, optimisation_level=level, name=f"{provider}:{device}")
+
+
+def make_backend(name: str, **kwargs) -> Backend:
+    """Build a backend by name, including parametrised names.
+
+    Parameters
+    ----------
+    name : str
+        A registry name (``"aer"``, ``"aer-state.v1"``, ``"exact"``), ``"aer-noisy:<device>"``
+        (``"aer-noisy:fake_brisbane"``) or a hardware name (``"quantinuum:H1-1"``,
+        ``"ibm:ibm_brisbane"``, ``"braket:<device arn>"``).
+    **kwargs
+        Passed to the factory.
+
+    Raises
+    ------
+    ConfigError
+        Unknown name (the message lists the valid ones).
+    BackendError
+        Missing pytket extension or credentials.
+    """
+    from qnlp.registry import registry
+
+    if not isinstance(name, str) or not name.strip():
+        raise ConfigError(f"backend name must be a non-empty string, got {name!r}")
+    base, sep, arg = name.strip().partition(":")
+    base = base.lower()
+    if sep:
+        if base in ("aer-noisy", "aer-noisy.v1"):
+            return make_aer_noisy(device=arg, **kwargs)
+        if base in HARDWARE_PREFIXES:
+            return make_hardware(base, arg, **kwargs)
+    else:
+        try:
+            return registry.make("backend", name, **kwargs)
+        except ConfigError:
+            pass
+    valid = ", ".join(sorted(set(registry.names("backend")) | set(SIMULATOR_NAMES)
+                             | {f"{p}:<device>" for p in HARDWARE_PREFIXES}))
+    raise ConfigError(f"unknown backend {name!r}; valid: {valid}")

@@ -1,0 +1,216 @@
+"""Benchmark of the tket backend: shots against exact, our backend against lambeq's TketModel.
+
+Run ``python -m qnlp.bench.tket_bench`` (about 10 minutes on 2 cores). In one process it
+
+(a) trains exact DisCoCat IQP models on MC and RP (cups-reader diagrams, ``IQPAnsatz({"n": 1,
+    "s": 1}, n_layers=1)``, Adam on the negative log-likelihood of the label);
+(b) evaluates the 30 MC test circuits at 8192 shots with our ``aer`` backend and with lambeq 0.5.0's
+    ``TketModel`` as documented, timing both, and compares the probabilities with the exact ones;
+(c) tabulates test accuracy exact vs ``aer`` vs ``aer-noisy:<device>`` on MC and RP.
+
+Results are printed as text and, with ``--json PATH``, saved as JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+DATA = Path(__file__).resolve().parents[2] / "datasets" / "lambeq"
+
+
+def read_split(name: str) -> tuple[list[str], list[int]]:
+    """Sentences (trailing full stop removed) and integer labels of a lambeq data file."""
+    texts, labels = [], []
+    for line in (DATA / f"{name}_data.txt").read_text().splitlines():
+        if not line.strip():
+            continue
+        label, text = line.split(maxsplit=1)
+        texts.append(text.strip().removesuffix(".").strip())
+        labels.append(int(label))
+    return texts, labels
+
+
+def make_circuits(texts):
+    from lambeq import cups_reader
+
+    from qnlp.circuits.ansatz import IQPAnsatz
+
+    diagrams = [cups_reader.sentence2diagram(t) for t in texts]
+    return IQPAnsatz({"n": 1, "s": 1}, n_layers=1)(diagrams, texts)
+
+
+def train_exact(train_circuits, train_labels, symbols, *, steps=200, lr=0.1, seed=0):
+    """Adam on the NLL of the label with the exact backend; returns ``{symbol: value}``."""
+    import torch
+
+    from qnlp.backends.exact import ExactBackend
+
+    index = {s: i for i, s in enumerate(symbols)}
+    backend = ExactBackend(device="cpu")
+    batch = backend.compile(train_circuits, index.__getitem__)
+    gen = torch.Generator().manual_seed(seed)
+    theta = torch.rand(len(symbols), generator=gen, dtype=torch.float64).requires_grad_(True)
+    y = torch.as_tensor(train_labels)
+    opt = torch.optim.Adam([theta], lr=lr)
+    for _ in range(steps):
+        opt.zero_grad()
+        probs = batch.probabilities(theta)
+        loss = -torch.log(probs[torch.arange(len(y)), y].clamp_min(1e-9)).mean()
+        loss.backward()
+        opt.step()
+    return {s: float(v) for s, v in zip(symbols, theta.detach().numpy())}, float(loss)
+
+
+def positive_probability(results) -> np.ndarray:
+    """P(outcome 1) of each one-qubit result."""
+    return np.asarray([np.asarray(r).reshape(-1)[1] for r in results], dtype=float)
+
+
+def accuracy(p1: np.ndarray, labels) -> float:
+    return float(np.mean((p1 > 0.5).astype(int) == np.asarray(labels)))
+
+
+def run_lambeq(circuits, params, shots):
+    """lambeq 0.5.0's TketModel as documented; returns (P(1) per circuit, seconds)."""
+    from lambeq import TketModel
+    from pytket.extensions.qiskit import AerBackend
+
+    lam = [c.lambeq for c in circuits]
+    backend = AerBackend()
+    model = TketModel.from_diagrams(lam, backend_config={
+        "backend": backend, "compilation": backend.default_compilation_pass(2), "shots": shots})
+    model.weights = np.asarray([params[str(s)] for s in model.symbols])
+    t0 = time.perf_counter()
+    out = model(lam)
+    return np.asarray(out)[:, 1], time.perf_counter() - t0
+
+
+def main(argv=None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--shots", type=int, default=8192)
+    parser.add_argument("--steps", type=int, default=200)
+    parser.add_argument("--device", default="fake_brisbane")
+    parser.add_argument("--noisy-shots", type=int, default=8192)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--json", default=None)
+    args = parser.parse_args(argv)
+
+    from qnlp.backends.base import RunConfig
+    from qnlp.backends.exact import ExactBackend
+    from qnlp.backends.tket import make_backend
+
+    out: dict = {"shots": args.shots, "device": args.device, "steps": args.steps}
+    models = {}
+    # (a) exact training
+    for task, (tr, te) in {"mc": ("mc_train", "mc_test"), "rp": ("rp_train", "rp_test")}.items():
+        tr_x, tr_y = read_split(tr)
+        te_x, te_y = read_split(te)
+        tr_c, te_c = make_circuits(tr_x), make_circuits(te_x)
+        symbols = sorted({s for c in tr_c + te_c for s in c.symbols})
+        t0 = time.perf_counter()
+        params, loss = train_exact(tr_c, tr_y, symbols, steps=args.steps, seed=args.seed)
+        train_s = time.perf_counter() - t0
+        exact = positive_probability(ExactBackend(device="cpu").run(te_c, params))
+        exact_train = positive_probability(ExactBackend(device="cpu").run(tr_c, params))
+        models[task] = (te_c, te_y, params, exact)
+        out[task] = {"train_loss": loss, "train_seconds": train_s,
+                     "train_accuracy_exact": accuracy(exact_train, tr_y),
+                     "test_accuracy_exact": accuracy(exact, te_y)}
+        print(f"[a] {task}: trained {args.steps} steps in {train_s:.1f} s, loss {loss:.4f}, "
+              f"train acc {out[task]['train_accuracy_exact']:.2f}, "
+              f"test acc (exact) {out[task]['test_accuracy_exact']:.2f}", flush=True)
+
+    # (b) MC test at 8192 shots: ours vs lambeq
+    te_c, te_y, params, exact = models["mc"]
+    n = len(te_c)
+    aer = make_backend("aer")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        t0 = time.perf_counter()
+        ours_cold = positive_probability(aer.run(te_c, params, RunConfig(shots=args.shots, seed=args.seed)))
+        cold_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        ours = positive_probability(aer.run(te_c, params, RunConfig(shots=args.shots, seed=args.seed + 1)))
+        warm_s = time.perf_counter() - t0
+        kept = aer.last_kept_shots_.copy()
+        aer_nos = make_backend("aer")  # one process_circuits call per batch (no seed)
+        aer_nos.run(te_c, params, RunConfig(shots=args.shots))
+        t0 = time.perf_counter()
+        aer_nos.run(te_c, params, RunConfig(shots=args.shots))
+        unseeded_s = time.perf_counter() - t0
+    lam_p, lam_s = run_lambeq(te_c, params, args.shots)
+    lam_p2, lam_s2 = run_lambeq(te_c, params, args.shots)
+    b = {
+        "ours_cold_s_per_circuit": cold_s / n, "ours_warm_s_per_circuit": warm_s / n,
+        "ours_unseeded_one_call_s_per_circuit": unseeded_s / n,
+        "lambeq_s_per_circuit": [lam_s / n, lam_s2 / n],
+        "ratio_lambeq_over_ours_warm": (min(lam_s, lam_s2) / n) / (warm_s / n),
+        "ratio_lambeq_over_ours_cold": (min(lam_s, lam_s2) / n) / (cold_s / n),
+        "ours_mean_abs_dp": float(np.mean(np.abs(ours - exact))),
+        "ours_cold_mean_abs_dp": float(np.mean(np.abs(ours_cold - exact))),
+        "lambeq_mean_abs_dp": float(np.mean(np.abs(lam_p - exact))),
+        "ours_accuracy": accuracy(ours, te_y), "lambeq_accuracy": accuracy(lam_p, te_y),
+        "lambeq_accuracy_rep2": accuracy(lam_p2, te_y),
+        "exact_accuracy": accuracy(exact, te_y),
+        "kept_shots_min_median_max": [int(kept.min()), float(np.median(kept)), int(kept.max())],
+        "low_kept_warnings": len(caught),
+    }
+    out["mc_shots_vs_lambeq"] = b
+    print(f"[b] MC test, {args.shots} shots, {n} circuits")
+    print(f"    ours (aer): cold {cold_s / n * 1e3:.1f} ms/circuit (first run: export + compile), "
+          f"warm {warm_s / n * 1e3:.1f} ms/circuit, unseeded one-call {unseeded_s / n * 1e3:.1f} ms/circuit")
+    print(f"    lambeq TketModel: {lam_s / n * 1e3:.1f} / {lam_s2 / n * 1e3:.1f} ms/circuit")
+    print(f"    ratio lambeq/ours: warm {b['ratio_lambeq_over_ours_warm']:.1f}x, "
+          f"cold {b['ratio_lambeq_over_ours_cold']:.1f}x")
+    print(f"    mean |p_shots - p_exact|: ours {b['ours_mean_abs_dp']:.4f} "
+          f"(cold run {b['ours_cold_mean_abs_dp']:.4f}), lambeq {b['lambeq_mean_abs_dp']:.4f}")
+    print(f"    accuracy: exact {b['exact_accuracy']:.2f}, ours {b['ours_accuracy']:.2f}, "
+          f"lambeq {b['lambeq_accuracy']:.2f} / {b['lambeq_accuracy_rep2']:.2f}")
+    print(f"    kept shots per circuit (min/median/max): {b['kept_shots_min_median_max']}", flush=True)
+
+    # (c) exact vs aer vs noisy
+    table = []
+    noisy = make_backend(f"aer-noisy:{args.device}")
+    for task in ("mc", "rp"):
+        te_c, te_y, params, exact = models[task]
+        row = {"task": task, "exact": accuracy(exact, te_y)}
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            p = positive_probability(aer.run(te_c, params, RunConfig(shots=args.shots, seed=args.seed)))
+            row["aer"] = accuracy(p, te_y)
+            row["aer_mean_abs_dp"] = float(np.mean(np.abs(p - exact)))
+            row["aer_kept_median"] = float(np.median(aer.last_kept_shots_))
+            t0 = time.perf_counter()
+            p = positive_probability(noisy.run(te_c, params, RunConfig(shots=args.noisy_shots, seed=args.seed)))
+            row["noisy_seconds"] = time.perf_counter() - t0
+            row["noisy"] = accuracy(p, te_y)
+            row["noisy_mean_abs_dp"] = float(np.mean(np.abs(p - exact)))
+            row["noisy_kept_median"] = float(np.median(noisy.last_kept_shots_))
+        rep = noisy.compile_report(te_c)
+        row["noisy_compiled_qubits_max"] = max(r["n_qubits"] for r in rep)
+        row["noisy_2q_gates_mean"] = float(np.mean([r["n_2q_gates"] for r in rep]))
+        row["noisy_depth_mean"] = float(np.mean([r["depth"] for r in rep]))
+        table.append(row)
+    out["accuracy_table"] = table
+    print(f"[c] test accuracy (aer {args.shots} shots, aer-noisy:{args.device} {args.noisy_shots} shots)")
+    print("    task | exact | aer  | noisy | aer |dp| | noisy |dp| | kept aer/noisy (median) | "
+          "noisy: max qubits, mean 2q gates, mean depth")
+    for r in table:
+        print(f"    {r['task']:4} | {r['exact']:.2f}  | {r['aer']:.2f} | {r['noisy']:.2f}  | "
+              f"{r['aer_mean_abs_dp']:.3f}    | {r['noisy_mean_abs_dp']:.3f}      | "
+              f"{r['aer_kept_median']:.0f}/{r['noisy_kept_median']:.0f} | "
+              f"{r['noisy_compiled_qubits_max']}, {r['noisy_2q_gates_mean']:.1f}, {r['noisy_depth_mean']:.1f}")
+    if args.json:
+        Path(args.json).write_text(json.dumps(out, indent=2))
+    return out
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -13,4 +13,4 @@ def make_parser(name: str = "default", **kwargs) -> Parser:
 
 
 #: Registry name of the default parser of every command.
-DEFAULT_PARSER = "cups"
+DEFAULT_PARSER = "dep"

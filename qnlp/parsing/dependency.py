@@ -137,8 +137,16 @@ class DependencyParser(Parser):
         return self._fallback
 
     def config(self) -> dict:
-        return {"name": self.name, "model_dir": str(self.model_dir or MODEL_DIR),
+        """Constructor arguments (``model_dir`` is ``None`` for the shipped model)."""
+        return {"name": self.name,
+                "model_dir": None if self.model_dir is None else str(self.model_dir),
                 "lexicon": dict(self.lexicon or {}), "batch_size": self.batch_size}
+
+    def __getstate__(self) -> dict:
+        """Pickle the arguments only; the spaCy pipeline is reloaded on first use."""
+        state = dict(self.__dict__)
+        state.update(_nlp=None, _fallback=None, _lexicon_types=None)
+        return state
 
     # -- parsing ---------------------------------------------------------------------------
     def parse(self, sentences: Sequence[str], *, on_error: str = "raise") -> list[ParseResult]:

@@ -65,7 +65,7 @@ def train_exact(train_circuits, train_labels, symbols, *, steps=200, lr=0.1, see
         loss = -torch.log(probs[torch.arange(len(y)), y].clamp_min(1e-9)).mean()
         loss.backward()
         opt.step()
-    return {s: float(v) for s, v in zip(symbols, theta.detach().numpy())}, float(loss)
+    return {s: float(v) for s, v in zip(symbols, theta.detach().numpy())}, float(loss.detach())
 
 
 def positive_probability(results) -> np.ndarray:

@@ -175,6 +175,38 @@ def main(argv=None) -> dict:
           f"lambeq {b['lambeq_accuracy']:.2f} / {b['lambeq_accuracy_rep2']:.2f}")
     print(f"    kept shots per circuit (min/median/max): {b['kept_shots_min_median_max']}", flush=True)
 
+    # (b2) how many shots does post-selection need? exact success rate and a shot sweep
+    import torch
+
+    index = {s: i for i, s in enumerate(sorted(params))}
+    batch = ExactBackend(device="cpu").compile(te_c, index.__getitem__)
+    theta = torch.as_tensor([params[s] for s in sorted(params)], dtype=torch.float64)
+    success = batch.postselection_probability(theta).numpy()
+    state = make_backend("aer-state")
+    sweep = []
+    for shots in (8192, 65536, 1 << 20):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            p = positive_probability(state.run(te_c, params, RunConfig(shots=shots, seed=args.seed)))
+        sweep.append({"shots": shots, "mean_abs_dp": float(np.mean(np.abs(p - exact))),
+                      "accuracy": accuracy(p, te_y), "kept_median": float(np.median(state.last_kept_shots_))})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        t0 = time.perf_counter()
+        p = positive_probability(aer.run(te_c, params, RunConfig(shots=1 << 17, seed=args.seed)))
+        big_s = time.perf_counter() - t0
+    sweep.append({"shots": 1 << 17, "backend": "aer", "mean_abs_dp": float(np.mean(np.abs(p - exact))),
+                  "accuracy": accuracy(p, te_y), "kept_median": float(np.median(aer.last_kept_shots_)),
+                  "s_per_circuit": big_s / n})
+    out["mc_postselection"] = {"success_min_median_max": [float(success.min()), float(np.median(success)),
+                                                          float(success.max())], "sweep": sweep}
+    print(f"[b2] exact post-selection success rate (min/median/max): {success.min():.2e} / "
+          f"{np.median(success):.2e} / {success.max():.2e}")
+    for r in sweep:
+        print(f"    {r.get('backend', 'aer-state (sampled)')} {r['shots']} shots: mean |dp| "
+              f"{r['mean_abs_dp']:.4f}, accuracy {r['accuracy']:.2f}, median kept {r['kept_median']:.0f}"
+              + (f", {r['s_per_circuit'] * 1e3:.0f} ms/circuit" if "s_per_circuit" in r else ""))
+
     # (c) exact vs aer vs noisy
     table = []
     noisy = make_backend(f"aer-noisy:{args.device}")

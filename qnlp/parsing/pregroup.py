@@ -42,7 +42,7 @@ Examples
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 #: Relations whose dependent is an argument of its head (the head is the functor).
 ARGUMENT_RELATIONS = frozenset({
@@ -78,7 +78,6 @@ class PregroupTree:
     words: list[str]
     types: list[str]
     parents: list[int]
-    kept: list[int] = field(default_factory=list)
 
 
 def base(dep: str) -> str:
@@ -263,8 +262,7 @@ def pregroup_tree(tokens: list[Tok]) -> PregroupTree:
     parents = [-1] * n
     span = _spans(children, n)
     _Builder(tokens, children, span, types, parents).realise(root, None, None)
-    return PregroupTree([t.text for t in tokens], [_ty(t or ["n"]) for t in types], parents,
-                        list(range(n)))
+    return PregroupTree([t.text for t in tokens], [_ty(t or ["n"]) for t in types], parents)
 
 
 def _spans(children: list[list[int]], n: int) -> list[tuple[int, int]]:

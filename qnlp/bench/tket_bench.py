@@ -175,13 +175,8 @@ def main(argv=None) -> dict:
           f"lambeq {b['lambeq_accuracy']:.2f} / {b['lambeq_accuracy_rep2']:.2f}")
     print(f"    kept shots per circuit (min/median/max): {b['kept_shots_min_median_max']}", flush=True)
 
-    # (b2) how many shots does post-selection need? exact success rate and a shot sweep
-    import torch
-
-    index = {s: i for i, s in enumerate(sorted(params))}
-    batch = ExactBackend(device="cpu").compile(te_c, index.__getitem__)
-    theta = torch.as_tensor([params[s] for s in sorted(params)], dtype=torch.float64)
-    success = batch.postselection_probability(theta).numpy()
+    # (b2) how many shots does post-selection need? a shot sweep (shots sampled from the exact
+    # distribution by aer-state, plus one large aer run)
     state = make_backend("aer-state")
     sweep = []
     for shots in (8192, 65536, 1 << 20):
@@ -198,10 +193,8 @@ def main(argv=None) -> dict:
     sweep.append({"shots": 1 << 17, "backend": "aer", "mean_abs_dp": float(np.mean(np.abs(p - exact))),
                   "accuracy": accuracy(p, te_y), "kept_median": float(np.median(aer.last_kept_shots_)),
                   "s_per_circuit": big_s / n})
-    out["mc_postselection"] = {"success_min_median_max": [float(success.min()), float(np.median(success)),
-                                                          float(success.max())], "sweep": sweep}
-    print(f"[b2] exact post-selection success rate (min/median/max): {success.min():.2e} / "
-          f"{np.median(success):.2e} / {success.max():.2e}")
+    out["mc_postselection"] = {"sweep": sweep}
+    print(f"[b2] shot sweep (median kept fraction {sweep[-2]['kept_median'] / sweep[-2]['shots']:.2e})")
     for r in sweep:
         print(f"    {r.get('backend', 'aer-state (sampled)')} {r['shots']} shots: mean |dp| "
               f"{r['mean_abs_dp']:.4f}, accuracy {r['accuracy']:.2f}, median kept {r['kept_median']:.0f}"

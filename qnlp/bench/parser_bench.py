@@ -111,13 +111,18 @@ def bundled_sentences() -> dict[str, list[str]]:
 
 
 def fallback_counts(parser, sentences: dict[str, list[str]]) -> dict:
-    """Per dataset: sentences, parsed, fallbacks and rejected (ParseError: empty or too long)."""
+    """Per dataset: sentences, parsed, fallbacks, rejected (ParseError: empty or too long), and
+    diagrams that contain swaps (non-planar) or have more than one output wire."""
+    from lambeq.backend.grammar import Swap
+
     out = {}
     for name, texts in sentences.items():
         results = parser.parse(texts, on_error="none")
         ok = [r for r in results if r is not None]
         out[name] = {"sentences": len(texts), "parsed": len(ok),
-                     "fallbacks": sum(r.fallback for r in ok), "rejected": len(texts) - len(ok)}
+                     "fallbacks": sum(r.fallback for r in ok), "rejected": len(texts) - len(ok),
+                     "with_swaps": sum(any(isinstance(b, Swap) for b in r.diagram.boxes) for r in ok),
+                     "multi_wire": sum(len(r.diagram.cod) != 1 for r in ok)}
     return out
 
 
@@ -172,7 +177,8 @@ def report(res: dict) -> str:
                  f"{t['sentences_per_s']:.0f} sentences/s (diagrams included)")
     for name, f in res["fallbacks"].items():
         lines.append(f"{name}: {f['sentences']} sentences, {f['parsed']} parsed, "
-                     f"{f['fallbacks']} fallbacks, {f['rejected']} rejected (ParseError)")
+                     f"{f['fallbacks']} fallbacks, {f['rejected']} rejected (ParseError), "
+                     f"{f['with_swaps']} with swaps, {f['multi_wire']} with >1 output wire")
     return "\n".join(lines)
 
 

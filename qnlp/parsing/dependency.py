@@ -28,8 +28,8 @@ from typing import Mapping, Sequence
 
 from qnlp.errors import ConfigError, ParseError
 from qnlp.parsing.base import ParseResult, Parser, check_sentence, words_and_types
-from qnlp.parsing.pregroup import (Tok, drop_punctuation, pregroup_tree, projectivize,
-                                   promote_copulas, restrict)
+from qnlp.parsing.pregroup import (Tok, attach_to_markers, drop_punctuation, pregroup_tree,
+                                   projectivize, promote_copulas, restrict)
 
 #: Folder of the shipped spaCy model.
 MODEL_DIR = Path(__file__).with_name("models") / "en_qnlp_dep"
@@ -200,7 +200,7 @@ class DependencyParser(Parser):
             raise ValueError("no tokens")
         keep = drop_punctuation(toks)
         toks = restrict(toks, keep)
-        toks, _ = projectivize(promote_copulas(toks))
+        toks, _ = projectivize(attach_to_markers(promote_copulas(toks)))
         tree = pregroup_tree(toks)
         roots, _ = generate_tree(tree.words, [[t] for t in tree.types],
                                  [[p] for p in tree.parents])

@@ -173,6 +173,28 @@ def promote_copulas(tokens: list[Tok]) -> list[Tok]:
     return toks
 
 
+def attach_to_markers(tokens: list[Tok]) -> list[Tok]:
+    """Hang a marked phrase's dependents that lie beyond its marker on the marker.
+
+    In "inspiring especially for hippies" UD attaches "especially" to "hippies", beyond "for"
+    (the functor that takes "hippies"); hung on "for" instead, it modifies the whole
+    prepositional phrase and the diagram stays planar. Returns a copy.
+    """
+    toks = [Tok(t.text, t.upos, t.head, t.dep) for t in tokens]
+    for d, t in enumerate(tokens):
+        want, h = MARKED_RELATIONS.get(base(t.dep)), t.head
+        if want is None or h < 0:
+            continue
+        markers = [c for c, u in enumerate(tokens) if u.head == d and base(u.dep) == want]
+        if not markers:
+            continue
+        f = min(markers, key=lambda c: abs(c - h))
+        for c, u in enumerate(tokens):  # dependents beyond the marker, seen from the phrase
+            if u.head == d and c != f and (c - f) * (f - d) > 0:
+                toks[c].head = f
+    return toks
+
+
 def _break_cycles(tokens: list[Tok], root: int) -> None:
     """Attach every token that cannot reach ``root`` to ``root`` (in place)."""
     for i in range(len(tokens)):

@@ -108,6 +108,20 @@ def test_general_text_reduces_to_one_wire_and_never_crashes(dep):
             assert len(res.diagram.cod) == 1
 
 
+def test_real_text_gives_planar_single_wire_diagrams(dep):
+    from lambeq.backend.grammar import Swap
+
+    from qnlp.bench.parser_bench import fallback_counts, tab_sentences
+    from qnlp.datasets.loaders import data_root
+
+    texts = tab_sentences(data_root() / "sst2" / "sentiment-dev")[:150]
+    counts = fallback_counts(dep, {"sst2": texts})["sst2"]
+    assert counts == {"sentences": 150, "parsed": 150, "fallbacks": 0, "rejected": 0,
+                      "with_swaps": 0, "multi_wire": 0}
+    res = dep.parse(["it 's a charming and often affecting journey ."])[0]
+    assert not any(isinstance(b, Swap) for b in res.diagram.boxes)
+
+
 def test_fallback_is_flagged_and_uses_cups_reader(dep, monkeypatch):
     from qnlp.parsing.dependency import DependencyParser
 
@@ -171,6 +185,15 @@ def test_pregroup_mapping_is_pure_and_planar_for_relative_clauses():
     tree = pregroup_tree(toks)
     assert tree.parents == [1, -1, 1, 2]
     assert word_types(tree) == ["n", "n.r @ n @ s.l @ n", "n.r @ s @ n.l", "n"]
+
+
+def test_dependents_beyond_a_marker_hang_on_the_marker():
+    from qnlp.parsing.pregroup import Tok, attach_to_markers
+
+    # inspiring especially for hippies: "especially" moves from "hippies" to "for"
+    toks = [Tok("inspiring", "VERB", -1, "ROOT"), Tok("especially", "ADV", 3, "advmod"),
+            Tok("for", "ADP", 3, "case"), Tok("hippies", "NOUN", 0, "obl")]
+    assert [t.head for t in attach_to_markers(toks)] == [-1, 2, 3, 0]
 
 
 def test_projectivize_lifts_crossing_arcs():

@@ -21,7 +21,7 @@ def list_datasets() -> list[dict]:
 
 def train_one(dataset, *, parser: str, ansatz: str, backend: str, epochs: int, seed: int,
               n_layers: int = 1, ob_map: dict | None = None, rewrite: Sequence[str] = (),
-              learning_rate: float = 0.1, batch_size: int | None = None, optimizer: str = "adam",
+              learning_rate: float = 0.2, batch_size: int | None = None, optimizer: str = "adam",
               out: str | Path | None = None, progress: Callable | None = None) -> dict:
     """Train one DisCoCat classifier on ``dataset`` (a loaded Dataset) and evaluate it."""
     from qnlp.estimators import QuantumTextClassifier

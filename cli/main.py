@@ -69,7 +69,7 @@ def train(
     qubits_n: int = typer.Option(1, "--qubits-n", min=1, help="Qubits per noun wire."),
     qubits_s: int = typer.Option(1, "--qubits-s", min=1, help="Qubits per sentence wire."),
     rewrite: List[str] = typer.Option([], "--rewrite", help="Rewrite rule (repeatable)."),
-    learning_rate: float = typer.Option(0.1, "--lr", min=0.0),
+    learning_rate: float = typer.Option(0.2, "--lr", min=0.0),
     batch_size: Optional[int] = typer.Option(None, "--batch-size", min=1),
     optimizer: str = typer.Option("adam", "--optimizer", help="adam or spsa."),
     data_seed: int = typer.Option(0, "--data-seed", help="Which stored split (UCI: 0-4)."),

@@ -25,7 +25,7 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 
 from qnlp.backends.base import Backend, RunConfig
-from qnlp.backends.network import NetworkProgram, build_rotations, compile_diagram
+from qnlp.backends.network import PAULI, NetworkProgram, build_rotations, compile_diagram
 from qnlp.errors import BackendError, CircuitTooLargeError
 
 #: Largest number of open output qubits a circuit may have on the exact backend.
@@ -99,12 +99,16 @@ class _BoxGroup:
             self._expr = opt_einsum.contract_expression(eq, *shapes, *[c.shape for c in constants])
         self.scalar = complex(prog.scalar)
 
-    def evaluate(self, theta):
-        """Tensors of all boxes in the group: shape ``(n_boxes, 2, ..., 2)``."""
-        phases = self.coeff * theta[self.node_index] + self.offset
-        mats = build_rotations(self.kinds, self.controlled, phases, _torch())
+    def evaluate(self, theta, mats=None, with_scalar: bool = True):
+        """Tensors of all boxes in the group: shape ``(n_boxes, 2, ..., 2)``.
+
+        ``mats`` are this group's rotation tensors when built together with other groups'.
+        """
+        if mats is None:
+            phases = self.coeff * theta[self.node_index] + self.offset
+            mats = build_rotations(self.kinds, self.controlled, phases, _torch())
         out = self._expr(*mats, *self._consts, backend="torch")
-        return out * self.scalar if self.scalar != 1 else out
+        return out * self.scalar if with_scalar and self.scalar != 1 else out
 
 
 def _torch():
@@ -144,6 +148,75 @@ class _UnionFind:
 
     def union(self, a, b):
         self.parent[self.find(b)] = self.find(a)
+
+
+class _AllRotations:
+    """Builds the rotation tensors of every box group with one batched call per step."""
+
+    def __init__(self, groups: list, device, float_dtype):
+        import torch
+
+        self.sizes, kinds, controlled, index, coeff, offset = [], [], [], [], [], []
+        for g in groups:
+            w, n = len(g.rows), len(g.kinds)
+            self.sizes.append((w, n, sum(g.controlled)))
+            if n:
+                index.append(g.node_index.reshape(-1))
+                coeff.append(g.coeff.repeat(w))
+                offset.append(g.offset.repeat(w))
+                kinds += g.kinds * w
+                controlled += g.controlled * w
+        self.empty = not index
+        if self.empty:
+            return
+        self.index = torch.cat(index)
+        self.coeff, self.offset = torch.cat(coeff), torch.cat(offset)
+        cdtype = torch.complex128 if float_dtype == torch.float64 else torch.complex64
+        self.paulis = torch.as_tensor(np.stack([PAULI[k] for k in kinds]), dtype=cdtype, device=device)
+        self.eye = torch.eye(2, dtype=cdtype, device=device)
+        self.cdtype = cdtype
+        ctrl = np.flatnonzero(controlled)
+        self.ctrl_index = torch.as_tensor(ctrl, device=device) if len(ctrl) else None
+        self.ctrl_pos = np.full(len(controlled), -1)
+        self.ctrl_pos[ctrl] = np.arange(len(ctrl))
+        self.p0 = torch.zeros((2, 2, 2, 2), dtype=cdtype, device=device)
+        self.p0[0, :, 0, :] = self.eye
+        self.p1 = torch.zeros((2, 2), dtype=cdtype, device=device)
+        self.p1[1, 1] = 1
+
+    def build(self, theta) -> list:
+        """Per group, the list of its rotation tensors ``(n_boxes, 2, 2[, 2, 2])``."""
+        if self.empty:
+            return [[] for _ in self.sizes]  # pragma: no cover
+        angle = np.pi * (self.coeff * theta[self.index] + self.offset)
+        cos = angle.cos().to(self.cdtype)[:, None, None]
+        sin = angle.sin().to(self.cdtype)[:, None, None]
+        mats = cos * self.eye - 1j * sin * self.paulis
+        ctrl = None
+        if self.ctrl_index is not None:
+            ctrl = self.p0 + torch_einsum("ac,nxy->naxcy", self.p1, mats[self.ctrl_index])
+        out, start = [], 0
+        for w, n, c in self.sizes:
+            if n == 0:
+                out.append([])
+                continue
+            block = mats[start : start + w * n].reshape(w, n, 2, 2)
+            ops = []
+            for j in range(n):
+                pos = self.ctrl_pos[start + j]
+                if pos >= 0:  # controlled: same node position in every row of the group
+                    ops.append(ctrl[pos : pos + w * c : c])
+                else:
+                    ops.append(block[:, j])
+            out.append(ops)
+            start += w * n
+        return out
+
+
+def torch_einsum(eq, *ops):
+    import torch
+
+    return torch.einsum(eq, *ops)
 
 
 class CompiledBatch:
@@ -297,6 +370,7 @@ class CompiledBatch:
         cdtype = torch.complex128 if fdtype == torch.float64 else torch.complex64
         for g in self.box_groups:
             g.prepare(device, fdtype)
+        self._rotations = _AllRotations(self.box_groups, device, fdtype)
         for sg in self.sentence_groups.values():
             net = sg.template
             batch = _symbol(0)
@@ -328,17 +402,20 @@ class CompiledBatch:
         self._prepared = True
 
     # -- evaluation -------------------------------------------------------------------------
-    def amplitudes(self, theta, twin_rate: float = 0.0, generator=None) -> list:
+    def amplitudes(self, theta, twin_rate: float = 0.0, generator=None, with_scalar: bool = True) -> list:
         """Per sentence group: (group, amplitudes of shape (members, n_outcomes)).
 
         ``twin_rate`` > 0 replaces each word occurrence, with that probability, by its twin
         (the unknown-word parameters given by ``twin_lookup``): word dropout for training.
+        ``with_scalar=False`` drops constant factors (irrelevant once probabilities are
+        renormalised).
         """
         import torch
 
         if not self._prepared:
             self.prepare()
-        box_tensors = [g.evaluate(theta) for g in self.box_groups]
+        mats = self._rotations.build(theta)
+        box_tensors = [g.evaluate(theta, m, with_scalar) for g, m in zip(self.box_groups, mats)]
         out = []
         for sg in self.sentence_groups.values():
             rows = sg.rows_t
@@ -354,14 +431,14 @@ class CompiledBatch:
                     ops.append(sg.consts[c])
                     c += 1
             amp = sg.expr(*ops, backend="torch").reshape(len(sg.members), -1)
-            out.append((sg, amp * sg.scalars_t[:, None]))
+            out.append((sg, amp * sg.scalars_t[:, None] if with_scalar else amp))
         return out
 
     def probabilities(self, theta, twin_rate: float = 0.0, generator=None):
         """Post-selected, renormalised outcome probabilities, ``(n_circuits, n_outcomes)``."""
         import torch
 
-        parts = self.amplitudes(theta, twin_rate, generator)
+        parts = self.amplitudes(theta, twin_rate, generator, with_scalar=False)
         if self.n_outcomes == -1:
             raise BackendError("circuits of different output widths; evaluate them separately")
         result = torch.empty((self.n_circuits, self.n_outcomes), dtype=theta.dtype, device=theta.device)

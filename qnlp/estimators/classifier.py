@@ -72,7 +72,7 @@ class QuantumTextClassifier(ClassifierMixin, BaseEstimator):
     """
 
     def __init__(self, *, parser="default", rewrite=(), ansatz="iqp", ob_map=None, n_layers=1,
-                 backend="exact", epochs=120, batch_size=None, learning_rate=0.1, optimizer="adam",
+                 backend="exact", epochs=120, batch_size=None, learning_rate=0.2, optimizer="adam",
                  unk_rate=0.05, unknown_words="learn", seed=0, verbose=False):
         self.parser = parser
         self.rewrite = rewrite

@@ -55,7 +55,7 @@ class Trainer:
     """
 
     def __init__(self, *, epochs: int = 120, batch_size: int | None = None,
-                 learning_rate: float = 0.1, optimizer: str = "adam", unk_rate: float = 0.05,
+                 learning_rate: float = 0.2, optimizer: str = "adam", unk_rate: float = 0.05,
                  seed: int = 0, eval_every: int = 1, callbacks: Sequence[Callable] = ()):
         self.epochs = epochs
         self.batch_size = batch_size
@@ -87,13 +87,16 @@ class Trainer:
         history = History()
         y = torch.as_tensor(np.asarray(targets, dtype=np.int64), device=model.backend.device)
         batches = self._batches(model, circuits)
-        val = model.compile(val_circuits) if len(val_circuits) else None
-        y_val = np.asarray(val_targets, dtype=np.int64)
-        full = batches[0][0] if self.batch_size is None else model.compile(circuits)
+        # train and validation circuits are evaluated together: one forward pass per epoch
+        evaluation = model.compile(list(circuits) + list(val_circuits))
+        y_all = np.concatenate([np.asarray(targets, dtype=np.int64), np.asarray(val_targets, dtype=np.int64)])
         gen = torch.Generator(device=model.backend.device).manual_seed(self.seed)
         order_rng = np.random.default_rng(self.seed)
         theta = model.theta()
         opt = torch.optim.Adam([theta], lr=self.learning_rate) if self.optimizer == "adam" else None
+        # cosine decay of the step size to a tenth over the run: stable final parameters
+        schedule = torch.optim.lr_scheduler.CosineAnnealingLR(
+            opt, T_max=max(1, self.epochs * len(batches)), eta_min=self.learning_rate / 10) if opt else None
         if self.optimizer == "spsa":
             from qnlp.training.optimizers import SPSAOptimizer
 
@@ -110,6 +113,7 @@ class Trainer:
                     loss = cross_entropy(model.forward(compiled, twin_rate=self.unk_rate, generator=gen), yb)
                     loss.backward()
                     opt.step()
+                    schedule.step()
                     losses.append(loss.item())
                 else:
                     with torch.no_grad():
@@ -121,8 +125,8 @@ class Trainer:
                         losses.append(value)
             evaluate = self.eval_every and (epoch % self.eval_every == 0 or epoch == self.epochs)
             if evaluate:
-                log = self._evaluate(model, full, y, val, y_val, epoch, float(np.mean(losses)),
-                                     time.perf_counter() - t0)
+                log = self._evaluate(model, evaluation, y_all, len(circuits), epoch,
+                                     float(np.mean(losses)), time.perf_counter() - t0)
                 history.epochs.append(log)
                 for cb in self.callbacks:
                     cb(log)
@@ -144,13 +148,11 @@ class Trainer:
         return out
 
     @staticmethod
-    def _evaluate(model, full, y, val, y_val, epoch, loss, seconds) -> EpochLog:
+    def _evaluate(model, evaluation, y_all, n_train, epoch, loss, seconds) -> EpochLog:
         import torch
 
         with torch.no_grad():
-            train_acc = float((model.forward(full).argmax(1) == y).double().mean())
-            val_acc = None
-            if val is not None:
-                pred = model.forward(val).argmax(1).cpu().numpy()
-                val_acc = float((pred == y_val).mean())
+            correct = (model.forward(evaluation).argmax(1).cpu().numpy() == y_all)
+        train_acc = float(correct[:n_train].mean())
+        val_acc = float(correct[n_train:].mean()) if len(correct) > n_train else None
         return EpochLog(epoch, loss, train_acc, val_acc, seconds)

@@ -1,0 +1,271 @@
+"""scikit-learn estimators for self-attention sentence classification.
+
+:class:`QuantumAttentionClassifier` is a QSANN-style quantum self-attention network simulated
+exactly (see :mod:`qnlp.models.attention`); :class:`ClassicalAttentionClassifier` is the
+classical self-attention baseline of matched size, with the same tokenisation and training.
+
+>>> from qnlp.estimators.attention import QuantumAttentionClassifier
+>>> clf = QuantumAttentionClassifier(head="fidelity", n_qubits=3)
+>>> clf.get_params()["head"], clf.get_params()["n_qubits"]
+('fidelity', 3)
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils.validation import check_is_fitted
+
+from qnlp.errors import ConfigError, ModelFileError
+from qnlp.estimators.classifier import check_texts
+
+FORMAT_VERSION = 1
+
+
+class _AttentionClassifierBase(ClassifierMixin, BaseEstimator):
+    """Shared fit/predict logic; subclasses implement ``_build(vocab, n_classes, generator)``."""
+
+    _uses_embedding = False
+
+    def _tokens(self, X):
+        from qnlp.models.attention.states import tokenize
+
+        return [tokenize(t) for t in check_texts(X)]
+
+    def _inputs(self, token_lists):
+        """Forward inputs ``(ids, mask, words)`` for token lists under the fitted vocabulary."""
+        from qnlp.models.attention.model import Vocabulary
+
+        vocab = self.vocab_
+        if self._uses_embedding:  # unseen words still get a hashed embedding
+            seen = set(vocab.words)
+            new = sorted({t for toks in token_lists for t in toks} - seen)
+            if new:
+                vocab = Vocabulary(vocab.words + new)
+        ids, mask = vocab.encode(token_lists, self.max_len)
+        return ids, mask, vocab.words
+
+    def fit(self, X, y):
+        """Build the vocabulary and train.
+
+        Parameters
+        ----------
+        X : sequence of str
+        y : sequence of labels
+        """
+        from qnlp.models.attention.model import Vocabulary, n_parameters, train_module
+
+        tokens = self._tokens(X)
+        labels = np.asarray([str(v) for v in np.asarray(y, dtype=object).ravel()])
+        if len(tokens) != len(labels):
+            raise ValueError(f"X has {len(tokens)} texts but y has {len(labels)} labels")
+        self.classes_ = np.unique(labels)
+        if len(self.classes_) < 2:
+            raise ValueError(f"need at least 2 classes, got {list(self.classes_)}")
+        for name in ("epochs", "n_heads"):
+            if int(getattr(self, name)) < 1:
+                raise ConfigError(f"{name} must be >= 1, got {getattr(self, name)!r}")
+        targets = np.searchsorted(self.classes_, labels)
+        gen = torch.Generator().manual_seed(int(self.seed))
+        self.vocab_ = Vocabulary.build(tokens)
+        self.model_ = self._build(self.vocab_, len(self.classes_), gen)
+        ids, mask, words = self._inputs(tokens)
+        unk_rate = float(self.unk_rate)
+
+        def batch(idx, train=False):
+            b_ids, b_mask = ids[idx], mask[idx]
+            if train and unk_rate > 0 and not self._uses_embedding:
+                drop = (torch.rand(b_ids.shape, generator=gen) < unk_rate) & b_mask
+                b_ids = torch.where(drop, torch.ones_like(b_ids), b_ids)
+            width = int(b_mask.sum(1).max())
+            return b_ids[:, :width], b_mask[:, :width], words
+
+        t0 = time.perf_counter()
+        self.history_ = train_module(self.model_, batch, targets, epochs=int(self.epochs),
+                                     batch_size=self.batch_size, learning_rate=float(self.learning_rate),
+                                     weight_decay=float(self.weight_decay), generator=gen,
+                                     verbose=bool(self.verbose))
+        self.fit_seconds_ = time.perf_counter() - t0
+        self.n_iter_ = int(self.epochs)
+        self.n_parameters_ = n_parameters(self.model_)
+        return self
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Class probabilities ``(n_samples, n_classes)``, columns in ``classes_`` order."""
+        check_is_fitted(self, "model_")
+        tokens = self._tokens(X)
+        out = []
+        with torch.no_grad():
+            for start in range(0, len(tokens), 256):
+                ids, mask, words = self._inputs(tokens[start:start + 256])
+                out.append(torch.softmax(self.model_(ids, mask, words), -1).numpy())
+        if not out:
+            return np.zeros((0, len(self.classes_)))
+        return np.concatenate(out).astype(np.float64)
+
+    def predict(self, X) -> np.ndarray:
+        return self.classes_[self.predict_proba(X).argmax(1)]
+
+    # -- persistence ------------------------------------------------------------------------
+    def save(self, path) -> Path:
+        """Write ``config.json`` (parameters, classes, vocabulary) and ``weights.npz`` (no pickle)."""
+        from qnlp import __version__
+
+        check_is_fitted(self, "model_")
+        path = Path(path)
+        config = {"format_version": FORMAT_VERSION, "qnlp_version": __version__,
+                  "model_type": type(self).__name__, "params": self.get_params(),
+                  "classes": self.classes_.tolist(), "vocab": self.vocab_.words}
+        arrays = {k: v.detach().numpy() for k, v in self.model_.state_dict().items()}
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+        try:
+            (tmp / "config.json").write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
+            np.savez(tmp / "weights.npz", **arrays)
+            if path.exists():
+                shutil.rmtree(path)
+            tmp.rename(path)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        return path
+
+    @classmethod
+    def load(cls, path):
+        """Load a folder written by :meth:`save`."""
+        from qnlp.models.attention.model import Vocabulary
+
+        path = Path(path)
+        try:
+            config = json.loads((path / "config.json").read_text())
+            if config.get("format_version") != FORMAT_VERSION or config.get("model_type") != cls.__name__:
+                raise ModelFileError(f"{path}: not a {cls.__name__} model folder")
+            with np.load(path / "weights.npz", allow_pickle=False) as data:
+                state = {k: torch.as_tensor(data[k]) for k in data.files}
+        except (OSError, json.JSONDecodeError, ValueError) as exc:
+            if isinstance(exc, ModelFileError):
+                raise
+            raise ModelFileError(f"cannot read model folder {path}: {exc}") from None
+        clf = cls(**config["params"])
+        clf.classes_ = np.asarray(config["classes"])
+        clf.vocab_ = Vocabulary(list(config["vocab"]))
+        clf.model_ = clf._build(clf.vocab_, len(clf.classes_), torch.Generator().manual_seed(0))
+        try:
+            clf.model_.load_state_dict(state)
+        except RuntimeError as exc:
+            raise ModelFileError(f"{path}/weights.npz does not match config.json: {exc}") from None
+        clf.model_.eval()
+        return clf
+
+
+class QuantumAttentionClassifier(_AttentionClassifierBase):
+    """Quantum self-attention network (QSANN-style) on raw sentences, simulated exactly.
+
+    Each token becomes a state on ``n_qubits`` qubits; ``n_heads`` quantum attention heads
+    mix the tokens; the mean of the token outputs goes through a linear layer.
+
+    Parameters
+    ----------
+    head : {"gaussian", "fidelity"}
+        ``"gaussian"``: QSANN weights ``softmax(-(q - k)**2)`` from ``<Z>`` expectations;
+        ``"fidelity"``: weights from state overlaps ``|<q|k>|**2`` (swap tests on hardware).
+    n_qubits : int
+        Qubits per token (1..8).
+    n_layers : int
+        Layers (RY, RZ on each qubit + CNOT ring) of every circuit.
+    n_heads : int
+    source : {"word", "embedding"}
+        Token-state parameters: trainable per word, or a hashed character n-gram embedding
+        mapped to angles by a trainable linear layer.
+    embed_dim : int
+        Width of the hashed embedding.
+    epochs, batch_size, learning_rate, weight_decay
+        Adam training settings (``batch_size=None``: full batch).
+    unk_rate : float
+        Word dropout to the unknown-word row during training (``source="word"``).
+    max_len : int or None
+        Tokens kept per text.
+    seed : int
+        Seeds initialisation, shuffling and word dropout (one ``torch.Generator``).
+    verbose : bool
+
+    Attributes
+    ----------
+    classes_, vocab_, model_, history_, n_iter_, n_parameters_, fit_seconds_
+    """
+
+    def __init__(self, *, head="gaussian", n_qubits=4, n_layers=2, n_heads=1, source="word",
+                 embed_dim=64, epochs=30, batch_size=32, learning_rate=0.05, weight_decay=0.0,
+                 unk_rate=0.1, max_len=256, seed=0, verbose=False):
+        self.head = head
+        self.n_qubits = n_qubits
+        self.n_layers = n_layers
+        self.n_heads = n_heads
+        self.source = source
+        self.embed_dim = embed_dim
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.weight_decay = weight_decay
+        self.unk_rate = unk_rate
+        self.max_len = max_len
+        self.seed = seed
+        self.verbose = verbose
+
+    @property
+    def _uses_embedding(self):
+        return self.source == "embedding"
+
+    def _build(self, vocab, n_classes, generator):
+        from qnlp.models.attention.model import QuantumAttentionModel
+
+        return QuantumAttentionModel(vocab, n_classes, n_qubits=self.n_qubits, n_layers=int(self.n_layers),
+                                     n_heads=int(self.n_heads), head=self.head, source=self.source,
+                                     embed_dim=int(self.embed_dim), generator=generator)
+
+    def circuit_depth(self) -> dict:
+        """Depths of the token-state and head circuits (RY, RZ and CNOT each one step)."""
+        check_is_fitted(self, "model_")
+        return self.model_.circuit_depth()
+
+
+class ClassicalAttentionClassifier(_AttentionClassifierBase):
+    """Classical softmax self-attention baseline, sized to match a quantum configuration.
+
+    Parameters
+    ----------
+    n_qubits, n_layers, n_heads : int
+        The quantum configuration to match (see
+        :func:`qnlp.models.attention.baselines.matched_dims`).
+    epochs, batch_size, learning_rate, weight_decay, unk_rate, max_len, seed, verbose
+        As in :class:`QuantumAttentionClassifier`.
+    """
+
+    def __init__(self, *, n_qubits=4, n_layers=2, n_heads=1, epochs=30, batch_size=32,
+                 learning_rate=0.01, weight_decay=0.0, unk_rate=0.1, max_len=256, seed=0,
+                 verbose=False):
+        self.n_qubits = n_qubits
+        self.n_layers = n_layers
+        self.n_heads = n_heads
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.weight_decay = weight_decay
+        self.unk_rate = unk_rate
+        self.max_len = max_len
+        self.seed = seed
+        self.verbose = verbose
+
+    def _build(self, vocab, n_classes, generator):
+        from qnlp.models.attention.baselines import ClassicalAttentionModel, matched_dims
+
+        e, f = matched_dims(int(self.n_qubits), int(self.n_layers), int(self.n_heads))
+        return ClassicalAttentionModel(vocab, n_classes, embed_dim=e, head_dim=f,
+                                       n_heads=int(self.n_heads), generator=generator)

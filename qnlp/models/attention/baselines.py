@@ -1,0 +1,74 @@
+"""Classical baselines for the attention benchmark.
+
+* :func:`tfidf_logreg` - TF-IDF (word 1-2 grams) + logistic regression (scikit-learn).
+* :class:`ClassicalAttentionModel` - a one-layer softmax self-attention network (torch) over
+  trainable word embeddings, tokenised and trained exactly like the quantum model, with sizes
+  chosen by :func:`matched_dims` so its parameter count matches the quantum model's.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from qnlp.models.attention.model import Vocabulary
+from qnlp.models.attention.states import tokenize
+
+
+def tfidf_logreg(*, C: float = 10.0, seed: int = 0):
+    """A scikit-learn pipeline: TF-IDF over word uni/bigrams (our tokeniser) + logistic regression."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    return make_pipeline(
+        TfidfVectorizer(tokenizer=tokenize, lowercase=False, token_pattern=None, ngram_range=(1, 2),
+                        sublinear_tf=True),
+        LogisticRegression(C=C, max_iter=2000, random_state=seed))
+
+
+def matched_dims(n_qubits: int, n_layers: int, n_heads: int) -> tuple[int, int]:
+    """``(embed_dim, head_dim)`` of the classical network matching a quantum model's size.
+
+    A quantum word row has ``2 * n_layers * n_qubits`` angles and a head outputs ``3 * n_qubits``
+    features, so the classical embedding and head widths are set to the same numbers (the
+    vocabulary table dominates both parameter counts).
+    """
+    return 2 * n_layers * n_qubits, 3 * n_qubits
+
+
+class ClassicalAttentionModel(torch.nn.Module):
+    """Embeddings -> ``n_heads`` scaled dot-product self-attention heads -> masked mean -> linear.
+
+    Parameters
+    ----------
+    vocab : Vocabulary
+    n_classes : int
+    embed_dim, head_dim, n_heads : int
+    generator : torch.Generator
+    """
+
+    def __init__(self, vocab: Vocabulary, n_classes: int, *, embed_dim: int, head_dim: int,
+                 n_heads: int = 1, generator: torch.Generator):
+        super().__init__()
+        self.vocab = vocab
+        self.embed = torch.nn.Parameter(torch.randn(len(vocab), embed_dim, generator=generator) * 0.3)
+        scale = 1 / math.sqrt(embed_dim)
+        self.qkv = torch.nn.Parameter(
+            (torch.rand(n_heads, 3, embed_dim, head_dim, generator=generator) * 2 - 1) * scale)
+        self.readout = torch.nn.Linear(n_heads * head_dim, n_classes)
+        with torch.no_grad():
+            self.readout.weight.copy_(torch.randn(self.readout.weight.shape, generator=generator) * 0.1)
+            self.readout.bias.zero_()
+        self.head_dim = head_dim
+
+    def forward(self, ids: torch.Tensor, mask: torch.Tensor, words=None):
+        x = self.embed[ids]  # (B, T, E)
+        q, k, v = torch.einsum("bte,hcef->cbhtf", x, self.qkv)
+        scores = q @ k.transpose(-1, -2) / math.sqrt(self.head_dim)
+        scores = scores.masked_fill(~mask[:, None, None, :], float("-inf"))
+        out = torch.softmax(scores, -1) @ v  # (B, H, T, F)
+        out = out.permute(0, 2, 1, 3).flatten(2)
+        m = mask.unsqueeze(-1).to(out.dtype)
+        return self.readout((out * m).sum(1) / m.sum(1).clamp(min=1))

@@ -1,0 +1,206 @@
+"""Quantum self-attention sentence classifier (QSANN-style) and its training loop.
+
+Pipeline: tokens -> token states on ``n_qubits`` qubits (trainable per-word angles, or a fixed
+hashed character n-gram embedding mapped to angles by a trainable linear layer) -> ``n_heads``
+quantum attention heads (:mod:`qnlp.models.attention.heads`) -> masked mean over tokens ->
+linear layer -> class logits.
+
+All token states of a batch are prepared in one vectorised call (only the distinct words of the
+batch are simulated, then gathered).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import zlib
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from qnlp.errors import ConfigError
+from qnlp.models.attention.heads import HEADS, AttentionHead
+from qnlp.models.attention.states import check_qubits, circuit_depth, prepare_states
+
+PAD, UNK = "<pad>", "<unk>"
+SOURCES = ("word", "embedding")
+
+
+# -- vocabulary and encoding --------------------------------------------------------------------
+@dataclass
+class Vocabulary:
+    """Word -> row index; row 0 is padding, row 1 the unknown word."""
+
+    words: list[str] = field(default_factory=lambda: [PAD, UNK])
+
+    @classmethod
+    def build(cls, token_lists, min_count: int = 1) -> "Vocabulary":
+        counts: dict[str, int] = {}
+        for toks in token_lists:
+            for t in toks:
+                counts[t] = counts.get(t, 0) + 1
+        return cls([PAD, UNK] + sorted(w for w, c in counts.items() if c >= min_count))
+
+    def __post_init__(self):
+        self.index = {w: i for i, w in enumerate(self.words)}
+
+    def __len__(self) -> int:
+        return len(self.words)
+
+    def encode(self, token_lists, max_len: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """Padded ids ``(B, T)`` and mask ``(B, T)`` (an empty text becomes one unknown token)."""
+        rows = [[self.index.get(t, 1) for t in toks][:max_len] or [1] for toks in token_lists]
+        width = max(len(r) for r in rows)
+        ids = torch.zeros(len(rows), width, dtype=torch.long)
+        for i, r in enumerate(rows):
+            ids[i, :len(r)] = torch.as_tensor(r)
+        return ids, ids != 0
+
+
+def hash_features(words, dim: int) -> torch.Tensor:
+    """Fixed word embedding: signed hashing of the word and its character 3-grams (L2-normalised).
+
+    Deterministic (CRC32, no seed), so unseen words get an embedding too.
+    """
+    out = np.zeros((len(words), dim), dtype=np.float32)
+    for i, w in enumerate(words):
+        if w in (PAD, UNK):
+            continue
+        padded = f"<{w}>"
+        grams = [w] + [padded[j:j + 3] for j in range(len(padded) - 2)]
+        for g in grams:
+            h = zlib.crc32(g.encode("utf-8"))
+            out[i, h % dim] += 1.0 if (h >> 16) & 1 else -1.0
+        norm = np.linalg.norm(out[i])
+        if norm > 0:
+            out[i] /= norm
+    return torch.as_tensor(out)
+
+
+# -- model --------------------------------------------------------------------------------------
+class QuantumAttentionModel(torch.nn.Module):
+    """Token states + quantum attention heads + linear read-out.
+
+    Parameters
+    ----------
+    vocab : Vocabulary
+    n_classes : int
+    n_qubits : int
+        Qubits per token (at most 8).
+    n_layers : int
+        Layers of the token-state circuit and of each query/key/value circuit.
+    n_heads : int
+    head : {"gaussian", "fidelity"}
+    source : {"word", "embedding"}
+        ``"word"``: trainable angles per vocabulary row; ``"embedding"``: angles
+        ``= hash_features(word) @ W + b`` with trainable ``W`` and ``b``.
+    embed_dim : int
+        Width of the hashed embedding (``source="embedding"``).
+    generator : torch.Generator
+    """
+
+    def __init__(self, vocab: Vocabulary, n_classes: int, *, n_qubits: int = 4, n_layers: int = 2,
+                 n_heads: int = 1, head: str = "gaussian", source: str = "word", embed_dim: int = 64,
+                 generator: torch.Generator):
+        super().__init__()
+        if head not in HEADS:
+            raise ConfigError(f"unknown head {head!r}; valid: {', '.join(HEADS)}")
+        if source not in SOURCES:
+            raise ConfigError(f"unknown source {source!r}; valid: {', '.join(SOURCES)}")
+        self.vocab, self.n_qubits, self.n_layers = vocab, check_qubits(n_qubits), n_layers
+        self.source, self.embed_dim = source, embed_dim
+        n_angles = n_layers * n_qubits * 2
+        if source == "word":
+            self.word_angles = torch.nn.Parameter(torch.rand(len(vocab), n_angles, generator=generator)
+                                                  * 2 * math.pi)
+        else:
+            self.proj = torch.nn.Linear(embed_dim, n_angles)
+            with torch.no_grad():
+                self.proj.weight.copy_(torch.randn(n_angles, embed_dim, generator=generator) * math.pi)
+                self.proj.bias.copy_(torch.rand(n_angles, generator=generator) * 2 * math.pi)
+        self.heads = torch.nn.ModuleList(
+            AttentionHead(n_qubits, n_layers, head, generator) for _ in range(n_heads))
+        self.readout = torch.nn.Linear(3 * n_qubits * n_heads, n_classes)
+        with torch.no_grad():
+            self.readout.weight.copy_(torch.randn(self.readout.weight.shape, generator=generator) * 0.1)
+            self.readout.bias.zero_()
+
+    def token_angles(self, ids: torch.Tensor, words: list[str] | None = None) -> torch.Tensor:
+        """Angles ``(N, L, d, 2)`` for 1-D row ids (``words`` names the rows for embeddings)."""
+        if self.source == "word":
+            flat = self.word_angles[ids]
+        else:
+            feats = hash_features([words[i] for i in ids.tolist()], self.embed_dim)
+            flat = self.proj(feats)
+        return flat.reshape(-1, self.n_layers, self.n_qubits, 2)
+
+    def token_states(self, ids: torch.Tensor, words: list[str] | None = None) -> torch.Tensor:
+        """States ``(B, T, 2**d)``, simulating each distinct row once."""
+        uniq, inverse = torch.unique(ids, return_inverse=True)
+        states = prepare_states(self.token_angles(uniq, words))
+        return states[inverse]
+
+    def forward(self, ids: torch.Tensor, mask: torch.Tensor, words: list[str] | None = None,
+                *, return_weights: bool = False):
+        """Logits ``(B, n_classes)`` (and the per-head attention weights if asked)."""
+        states = self.token_states(ids, words)
+        outs, weights = zip(*(h(states, mask) for h in self.heads))
+        feats = torch.cat(outs, -1)
+        m = mask.unsqueeze(-1).to(feats.dtype)
+        pooled = (feats * m).sum(1) / m.sum(1).clamp(min=1)
+        logits = self.readout(pooled)
+        return (logits, list(weights)) if return_weights else logits
+
+    def circuit_depth(self) -> dict:
+        """Depth of the token-state circuit and of one query/key/value circuit."""
+        d = circuit_depth(self.n_qubits, self.n_layers)
+        return {"state": d, "head": d, "total": 2 * d}
+
+
+def n_parameters(module: torch.nn.Module) -> int:
+    return int(sum(p.numel() for p in module.parameters()))
+
+
+# -- training -----------------------------------------------------------------------------------
+@dataclass
+class EpochRecord:
+    epoch: int
+    loss: float
+    seconds: float
+
+
+def train_module(module: torch.nn.Module, batch_fn, targets: np.ndarray, *, epochs: int,
+                 batch_size: int | None, learning_rate: float, weight_decay: float,
+                 generator: torch.Generator, verbose: bool = False) -> list[EpochRecord]:
+    """Adam on cross-entropy with shuffled mini-batches drawn from ``generator``.
+
+    ``batch_fn(indices, train=True)`` returns the forward inputs of those sentences as a tuple.
+    """
+    n = len(targets)
+    y = torch.as_tensor(targets, dtype=torch.long)
+    bs = n if not batch_size else min(batch_size, n)
+    opt = torch.optim.Adam(module.parameters(), lr=learning_rate, weight_decay=weight_decay)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(1, epochs))
+    history = []
+    for epoch in range(epochs):
+        t0 = time.perf_counter()
+        module.train()
+        order = torch.randperm(n, generator=generator)
+        total = 0.0
+        for start in range(0, n, bs):
+            idx = order[start:start + bs]
+            logits = module(*batch_fn(idx.numpy(), train=True))
+            loss = torch.nn.functional.cross_entropy(logits, y[idx])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            total += float(loss.detach()) * len(idx)
+        sched.step()
+        history.append(EpochRecord(epoch + 1, total / n, time.perf_counter() - t0))
+        if verbose:
+            import sys
+
+            print(f"epoch {epoch + 1}: loss {total / n:.4f}", file=sys.stderr)
+    module.eval()
+    return history

@@ -29,6 +29,25 @@ from qnlp.estimators.classifier import check_texts
 FORMAT_VERSION = 1
 
 
+class _torch_threads:
+    """Temporarily set torch's intra-op thread count (``None``: leave it).
+
+    The tensors here are tiny, so one thread avoids thread-pool overhead (10-100x on a busy
+    machine). The setting is process-wide; it is restored on exit.
+    """
+
+    def __init__(self, n):
+        self.n = n
+
+    def __enter__(self):
+        self.old = torch.get_num_threads()
+        if self.n:
+            torch.set_num_threads(int(self.n))
+
+    def __exit__(self, *exc):
+        torch.set_num_threads(self.old)
+
+
 class _AttentionClassifierBase(ClassifierMixin, BaseEstimator):
     """Shared fit/predict logic; subclasses implement ``_build(vocab, n_classes, generator)``."""
 
@@ -88,10 +107,12 @@ class _AttentionClassifierBase(ClassifierMixin, BaseEstimator):
             return b_ids[:, :width], b_mask[:, :width], words
 
         t0 = time.perf_counter()
-        self.history_ = train_module(self.model_, batch, targets, epochs=int(self.epochs),
-                                     batch_size=self.batch_size, learning_rate=float(self.learning_rate),
-                                     weight_decay=float(self.weight_decay), generator=gen,
-                                     verbose=bool(self.verbose))
+        with _torch_threads(self.n_threads):
+            self.history_ = train_module(self.model_, batch, targets, epochs=int(self.epochs),
+                                         batch_size=self.batch_size,
+                                         learning_rate=float(self.learning_rate),
+                                         weight_decay=float(self.weight_decay), generator=gen,
+                                         verbose=bool(self.verbose))
         self.fit_seconds_ = time.perf_counter() - t0
         self.n_iter_ = int(self.epochs)
         self.n_parameters_ = n_parameters(self.model_)
@@ -102,7 +123,7 @@ class _AttentionClassifierBase(ClassifierMixin, BaseEstimator):
         check_is_fitted(self, "model_")
         tokens = self._tokens(X)
         out = []
-        with torch.no_grad():
+        with torch.no_grad(), _torch_threads(self.n_threads):
             for start in range(0, len(tokens), 256):
                 ids, mask, words = self._inputs(tokens[start:start + 256])
                 out.append(torch.softmax(self.model_(ids, mask, words), -1).numpy())
@@ -111,6 +132,8 @@ class _AttentionClassifierBase(ClassifierMixin, BaseEstimator):
         return np.concatenate(out).astype(np.float64)
 
     def predict(self, X) -> np.ndarray:
+        """Predicted labels (from ``classes_``)."""
+        check_is_fitted(self, "model_")
         return self.classes_[self.predict_proba(X).argmax(1)]
 
     # -- persistence ------------------------------------------------------------------------
@@ -186,6 +209,8 @@ class QuantumAttentionClassifier(_AttentionClassifierBase):
         mapped to angles by a trainable linear layer.
     embed_dim : int
         Width of the hashed embedding.
+    positional : bool
+        Trainable positional phases on the token states (word order; see the model).
     epochs, batch_size, learning_rate, weight_decay
         Adam training settings (``batch_size=None``: full batch).
     unk_rate : float
@@ -194,6 +219,8 @@ class QuantumAttentionClassifier(_AttentionClassifierBase):
         Tokens kept per text.
     seed : int
         Seeds initialisation, shuffling and word dropout (one ``torch.Generator``).
+    n_threads : int or None
+        torch threads during fit/predict (restored afterwards); ``None`` leaves torch's setting.
     verbose : bool
 
     Attributes
@@ -202,14 +229,15 @@ class QuantumAttentionClassifier(_AttentionClassifierBase):
     """
 
     def __init__(self, *, head="gaussian", n_qubits=4, n_layers=2, n_heads=1, source="word",
-                 embed_dim=64, epochs=30, batch_size=32, learning_rate=0.05, weight_decay=0.0,
-                 unk_rate=0.1, max_len=256, seed=0, verbose=False):
+                 embed_dim=64, positional=False, epochs=30, batch_size=32, learning_rate=0.05, weight_decay=0.0,
+                 unk_rate=0.1, max_len=256, seed=0, n_threads=1, verbose=False):
         self.head = head
         self.n_qubits = n_qubits
         self.n_layers = n_layers
         self.n_heads = n_heads
         self.source = source
         self.embed_dim = embed_dim
+        self.positional = positional
         self.epochs = epochs
         self.batch_size = batch_size
         self.learning_rate = learning_rate
@@ -217,6 +245,7 @@ class QuantumAttentionClassifier(_AttentionClassifierBase):
         self.unk_rate = unk_rate
         self.max_len = max_len
         self.seed = seed
+        self.n_threads = n_threads
         self.verbose = verbose
 
     @property
@@ -228,7 +257,8 @@ class QuantumAttentionClassifier(_AttentionClassifierBase):
 
         return QuantumAttentionModel(vocab, n_classes, n_qubits=self.n_qubits, n_layers=int(self.n_layers),
                                      n_heads=int(self.n_heads), head=self.head, source=self.source,
-                                     embed_dim=int(self.embed_dim), generator=generator)
+                                     embed_dim=int(self.embed_dim), positional=bool(self.positional),
+                                     generator=generator)
 
     def circuit_depth(self) -> dict:
         """Depths of the token-state and head circuits (RY, RZ and CNOT each one step)."""
@@ -244,13 +274,13 @@ class ClassicalAttentionClassifier(_AttentionClassifierBase):
     n_qubits, n_layers, n_heads : int
         The quantum configuration to match (see
         :func:`qnlp.models.attention.baselines.matched_dims`).
-    epochs, batch_size, learning_rate, weight_decay, unk_rate, max_len, seed, verbose
+    epochs, batch_size, learning_rate, weight_decay, unk_rate, max_len, seed, n_threads, verbose
         As in :class:`QuantumAttentionClassifier`.
     """
 
     def __init__(self, *, n_qubits=4, n_layers=2, n_heads=1, epochs=30, batch_size=32,
                  learning_rate=0.01, weight_decay=0.0, unk_rate=0.1, max_len=256, seed=0,
-                 verbose=False):
+                 n_threads=1, verbose=False):
         self.n_qubits = n_qubits
         self.n_layers = n_layers
         self.n_heads = n_heads
@@ -261,6 +291,7 @@ class ClassicalAttentionClassifier(_AttentionClassifierBase):
         self.unk_rate = unk_rate
         self.max_len = max_len
         self.seed = seed
+        self.n_threads = n_threads
         self.verbose = verbose
 
     def _build(self, vocab, n_classes, generator):

@@ -97,12 +97,15 @@ class QuantumAttentionModel(torch.nn.Module):
         ``= hash_features(word) @ W + b`` with trainable ``W`` and ``b``.
     embed_dim : int
         Width of the hashed embedding (``source="embedding"``).
+    positional : bool
+        Add a positional encoding: after preparation, token ``t`` gets ``RZ(t * w_i)`` on each
+        qubit ``i`` (trainable frequencies ``w``), so attention can see word order.
     generator : torch.Generator
     """
 
     def __init__(self, vocab: Vocabulary, n_classes: int, *, n_qubits: int = 4, n_layers: int = 2,
                  n_heads: int = 1, head: str = "gaussian", source: str = "word", embed_dim: int = 64,
-                 generator: torch.Generator):
+                 positional: bool = False, generator: torch.Generator):
         super().__init__()
         if head not in HEADS:
             raise ConfigError(f"unknown head {head!r}; valid: {', '.join(HEADS)}")
@@ -119,6 +122,9 @@ class QuantumAttentionModel(torch.nn.Module):
             with torch.no_grad():
                 self.proj.weight.copy_(torch.randn(n_angles, embed_dim, generator=generator) * math.pi)
                 self.proj.bias.copy_(torch.rand(n_angles, generator=generator) * 2 * math.pi)
+        self.positional = bool(positional)
+        if self.positional:
+            self.frequencies = torch.nn.Parameter(torch.rand(n_qubits, generator=generator) * math.pi / 4)
         self.heads = torch.nn.ModuleList(
             AttentionHead(n_qubits, n_layers, head, generator) for _ in range(n_heads))
         self.readout = torch.nn.Linear(3 * n_qubits * n_heads, n_classes)
@@ -145,6 +151,8 @@ class QuantumAttentionModel(torch.nn.Module):
                 *, return_weights: bool = False):
         """Logits ``(B, n_classes)`` (and the per-head attention weights if asked)."""
         states = self.token_states(ids, words)
+        if self.positional:
+            states = states * position_phases(ids.shape[1], self.frequencies)
         outs, weights = zip(*(h(states, mask) for h in self.heads))
         feats = torch.cat(outs, -1)
         m = mask.unsqueeze(-1).to(feats.dtype)
@@ -156,6 +164,15 @@ class QuantumAttentionModel(torch.nn.Module):
         """Depth of the token-state circuit and of one query/key/value circuit."""
         d = circuit_depth(self.n_qubits, self.n_layers)
         return {"state": d, "head": d, "total": 2 * d}
+
+
+def position_phases(n_tokens: int, frequencies: torch.Tensor) -> torch.Tensor:
+    """Diagonal of ``RZ(t w_0) x ... x RZ(t w_{d-1})`` for ``t = 0..n_tokens-1``: ``(T, 2**d)``."""
+    d = frequencies.shape[0]
+    idx = torch.arange(2 ** d)
+    z = 1.0 - 2.0 * ((idx[:, None] >> (d - 1 - torch.arange(d))[None, :]) & 1).float()  # (D, d)
+    angle = torch.arange(n_tokens, dtype=torch.float32)[:, None] * (z @ frequencies)[None, :]
+    return torch.exp(-0.5j * angle.to(torch.complex64))
 
 
 def n_parameters(module: torch.nn.Module) -> int:

@@ -153,6 +153,10 @@ def run(ewt_test: Path | None = None, model_dir: Path | None = None) -> dict:
     out: dict = {"model": model_stats(model_dir or MODEL_DIR)}
     parser = DependencyParser(model_dir=model_dir)
     path = ewt_test or (EWT_TEST if EWT_TEST.is_file() else SHARED_EWT_TEST)
+    if not Path(path).is_file():
+        from qnlp.errors import DatasetError
+
+        raise DatasetError(f"EWT test file not found at {str(path)!r}; pass --ewt-test PATH")
     out["ewt_test"] = evaluate(parser.nlp, read_conllu(path))
     out["exact_types"] = {name: {k: v for k, v in exact_types(parser, name).items() if k != "misses"}
                           for name in ("mc_train", "mc_dev", "mc_test", "rp_train", "rp_test")}

@@ -125,6 +125,7 @@ class DependencyParser(Parser):
 
     @property
     def lexicon_types(self) -> dict:
+        """The user lexicon as lambeq types (parsed on first use; bad types raise ConfigError)."""
         if self._lexicon_types is None:
             self._lexicon_types = {w.lower(): parse_type(t) for w, t in (self.lexicon or {}).items()}
         return self._lexicon_types

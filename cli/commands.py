@@ -22,7 +22,8 @@ def list_datasets() -> list[dict]:
 def train_one(dataset, *, parser: str, ansatz: str, backend: str, epochs: int, seed: int,
               n_layers: int = 1, ob_map: dict | None = None, rewrite: Sequence[str] = (),
               learning_rate: float = 0.2, batch_size: int | None = None, optimizer: str = "adam",
-              out: str | Path | None = None, progress: Callable | None = None) -> dict:
+              out: str | Path | None = None, progress: Callable | None = None,
+              shots: int | None = None) -> dict:
     """Train one DisCoCat classifier on ``dataset`` (a loaded Dataset) and evaluate it."""
     from qnlp.estimators import QuantumTextClassifier
 
@@ -30,7 +31,8 @@ def train_one(dataset, *, parser: str, ansatz: str, backend: str, epochs: int, s
         raise DatasetError(f"dataset {dataset.name!r} is a {dataset.task} dataset, not classification")
     clf = QuantumTextClassifier(parser=parser, ansatz=ansatz, backend=backend, epochs=epochs,
                                 seed=seed, n_layers=n_layers, ob_map=ob_map, rewrite=tuple(rewrite),
-                                learning_rate=learning_rate, batch_size=batch_size, optimizer=optimizer)
+                                learning_rate=learning_rate, batch_size=batch_size, optimizer=optimizer,
+                                shots=shots)
     t0 = time.perf_counter()
     callbacks = [progress] if progress is not None else []
     clf.fit(dataset.train.texts, dataset.train.labels, callbacks=callbacks)
@@ -96,6 +98,25 @@ def predict(model_dir: str | Path, sentences: Sequence[str], *, backend: str | N
                 "unknown_words": unknown,
             }
     return results
+
+
+def compile_circuits(model_dir: str | Path, backend: str, sentences: Sequence[str] = ()) -> list[dict]:
+    """Per-circuit qubits, depth and two-qubit gate count after compiling for ``backend``.
+
+    Without ``sentences``, the circuits of the model's own training vocabulary are not known, so
+    the model's dataset must be given as sentences (``--input``) or arguments.
+    """
+    from qnlp.backends import make_backend
+    from qnlp.estimators import QuantumTextClassifier
+
+    if not sentences:
+        raise ConfigError("give the sentences to compile (arguments, --input FILE or standard input)")
+    clf = QuantumTextClassifier.load(model_dir)
+    target = make_backend(backend)
+    if not hasattr(target, "compile_report"):
+        raise ConfigError(f"backend {backend!r} does not compile circuits; use a pytket backend (aer, aer-noisy:<device>)")
+    circuits = clf.pipeline_.circuits(list(sentences))
+    return target.compile_report(circuits)
 
 
 def _parse_error(clf, sentence) -> str:

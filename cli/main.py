@@ -73,16 +73,19 @@ def train(
     batch_size: Optional[int] = typer.Option(None, "--batch-size", min=1),
     optimizer: str = typer.Option("adam", "--optimizer", help="adam or spsa."),
     data_seed: int = typer.Option(0, "--data-seed", help="Which stored split (UCI: 0-4)."),
+    shots: Optional[int] = typer.Option(None, "--shots", min=1, help="Shots per circuit (shot backends; trains with SPSA)."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ):
     """Train a classifier on a dataset, evaluate it on the test split, save it to --out."""
     _run(_train_impl, dataset, out, model, parser, ansatz, backend, epochs, seed, seeds, layers,
-         qubits_n, qubits_s, rewrite, learning_rate, batch_size, optimizer, data_seed, as_json, quiet)
+         qubits_n, qubits_s, rewrite, learning_rate, batch_size, optimizer, data_seed, as_json, quiet,
+         shots)
 
 
 def _train_impl(dataset, out, model, parser, ansatz, backend, epochs, seed, seeds, layers, qubits_n,
-                qubits_s, rewrite, learning_rate, batch_size, optimizer, data_seed, as_json, quiet):
+                qubits_s, rewrite, learning_rate, batch_size, optimizer, data_seed, as_json, quiet,
+                shots=None):
     from pathlib import Path
 
     from qnlp.cli import commands
@@ -102,7 +105,7 @@ def _train_impl(dataset, out, model, parser, ansatz, backend, epochs, seed, seed
                 data, parser=parser, ansatz=ansatz, backend=backend, epochs=epochs, seed=s,
                 n_layers=layers, ob_map=_ob_map(qubits_n, qubits_s), rewrite=rewrite,
                 learning_rate=learning_rate, batch_size=batch_size, optimizer=optimizer,
-                out=target, progress=bar.update_log if bar else None)
+                out=target, progress=bar.update_log if bar else None, shots=shots)
         finally:
             if bar:
                 bar.close()
@@ -208,6 +211,31 @@ def _parse_impl(sentences, parser, draw, input_file, as_json):
         typer.echo("  " + "  ".join(f"{w}:{t}" for w, t in zip(r["words"], r["types"])))
     if draw:
         typer.echo(f"drawing saved to {draw}", err=True)
+
+
+@app.command("compile")
+def compile_(
+    sentences: List[str] = typer.Argument(None, help="Sentences whose circuits to compile."),
+    model: str = typer.Option(..., "--model", "-m", help="Model folder."),
+    backend: str = typer.Option("aer", "--backend", help="pytket backend (aer, aer-noisy:<device>, ...)."),
+    input_file: Optional[str] = typer.Option(None, "--input", "-i", help="File with one sentence per line."),
+    as_json: bool = typer.Option(False, "--json"),
+):
+    """Compile circuits for a backend: qubits, depth and two-qubit gates per circuit."""
+    _run(_compile_impl, sentences, model, backend, input_file, as_json)
+
+
+def _compile_impl(sentences, model, backend, input_file, as_json):
+    from qnlp.cli import commands
+
+    texts = commands.read_sentences(sentences or [], input_file)
+    rows = commands.compile_circuits(model, backend, texts)
+    if as_json:
+        _echo_json(rows)
+        return
+    typer.echo(f"{'qubits':>7}{'depth':>7}{'2q gates':>9}{'post-sel':>9}  sentence")
+    for r in rows:
+        typer.echo(f"{r['n_qubits']:>7}{r['depth']:>7}{r['n_2q_gates']:>9}{r['n_post_selected']:>9}  {r['sentence']}")
 
 
 @datasets_app.command("list")

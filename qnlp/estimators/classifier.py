@@ -58,6 +58,8 @@ class QuantumTextClassifier(ClassifierMixin, BaseEstimator):
         Training settings (see :class:`~qnlp.training.trainer.Trainer`).
     unknown_words : {"learn", "raise"}
         Unknown-word policy (see :mod:`qnlp.models.discocat`).
+    shots : int, optional
+        Shots per circuit when ``backend`` is shot-based (training then uses SPSA).
     seed : int
         Seeds initialisation, batching and dropout.
 
@@ -73,7 +75,7 @@ class QuantumTextClassifier(ClassifierMixin, BaseEstimator):
 
     def __init__(self, *, parser="default", rewrite=(), ansatz="iqp", ob_map=None, n_layers=1,
                  backend="exact", epochs=120, batch_size=None, learning_rate=0.2, optimizer="adam",
-                 unk_rate=0.05, unknown_words="learn", seed=0, verbose=False):
+                 unk_rate=0.05, unknown_words="learn", shots=None, seed=0, verbose=False):
         self.parser = parser
         self.rewrite = rewrite
         self.ansatz = ansatz
@@ -86,20 +88,21 @@ class QuantumTextClassifier(ClassifierMixin, BaseEstimator):
         self.optimizer = optimizer
         self.unk_rate = unk_rate
         self.unknown_words = unknown_words
+        self.shots = shots
         self.seed = seed
         self.verbose = verbose
 
     # -- fitting ----------------------------------------------------------------------------
     def _resolve(self, n_classes: int):
+        from qnlp.backends import make_backend
         from qnlp.models.pipeline import SentencePipeline
-        from qnlp.registry import registry
 
         ob_map = dict(self.ob_map or {"n": 1, "s": 1})
         need = max(1, int(np.ceil(np.log2(n_classes))))
         ob_map["s"] = max(ob_map.get("s", 1), need)
         self.pipeline_ = SentencePipeline.build(self.parser, self.rewrite, self.ansatz, ob_map, self.n_layers)
         self.parser_, self.ansatz_ = self.pipeline_.parser, self.pipeline_.ansatz
-        self.backend_ = registry.make("backend", self.backend) if isinstance(self.backend, str) else self.backend
+        self.backend_ = make_backend(self.backend) if isinstance(self.backend, str) else self.backend
 
     def fit(self, X, y, *, X_val=None, y_val=None, callbacks=()):
         """Parse, build circuits and train.
@@ -132,9 +135,12 @@ class QuantumTextClassifier(ClassifierMixin, BaseEstimator):
         if X_val is not None and y_val is not None:
             val_c = self.pipeline_.circuits(check_texts(X_val))
             val_t = self._encode(y_val)
+        from qnlp.backends.base import RunConfig
+
+        optimizer = self.optimizer if self.backend_.differentiable else "spsa"
         trainer = Trainer(epochs=self.epochs, batch_size=self.batch_size, learning_rate=self.learning_rate,
-                          optimizer=self.optimizer, unk_rate=self.unk_rate, seed=self.seed,
-                          callbacks=callbacks)
+                          optimizer=optimizer, unk_rate=self.unk_rate, seed=self.seed,
+                          callbacks=callbacks, run_config=RunConfig(shots=self.shots, seed=self.seed))
         self.history_ = trainer.fit(self.model_, circuits, targets, val_circuits=val_c, val_targets=val_t)
         self.n_iter_ = self.epochs
         self.n_qubits_max_ = max(c.n_qubits for c in circuits)
@@ -156,8 +162,12 @@ class QuantumTextClassifier(ClassifierMixin, BaseEstimator):
 
     def predict_proba(self, X, *, config=None) -> np.ndarray:
         """Class probabilities ``(n_samples, n_classes)``, columns in ``classes_`` order."""
+        from qnlp.backends.base import RunConfig
+
         check_is_fitted(self, "model_")
         circuits = self.circuits(X)
+        if config is None and not self.backend_.differentiable:
+            config = RunConfig(shots=self.shots, seed=self.seed)
         return self.model_.predict_proba(circuits, config=config)
 
     def predict(self, X) -> np.ndarray:
@@ -190,8 +200,8 @@ class QuantumTextClassifier(ClassifierMixin, BaseEstimator):
         """Load a model folder written by :meth:`save`."""
         from qnlp.errors import ModelFileError
         from qnlp.models.discocat import DisCoCatModel, load_model_dir
+        from qnlp.backends import make_backend
         from qnlp.models.pipeline import SentencePipeline
-        from qnlp.registry import registry
 
         config, weights = load_model_dir(path)
         try:
@@ -201,7 +211,7 @@ class QuantumTextClassifier(ClassifierMixin, BaseEstimator):
             clf.pipeline_ = SentencePipeline.from_config(config["pipeline"])
             clf.parser_, clf.ansatz_ = clf.pipeline_.parser, clf.pipeline_.ansatz
             backend = backend or config.get("backend", "exact")
-            clf.backend_ = registry.make("backend", backend) if isinstance(backend, str) else backend
+            clf.backend_ = make_backend(backend) if isinstance(backend, str) else backend
             clf.model_ = DisCoCatModel.from_state(config["model"], weights, clf.backend_)
             clf.classes_ = np.asarray(clf.model_.classes)
             clf.n_qubits_max_ = config.get("n_qubits_max", 0)

@@ -52,11 +52,14 @@ class Trainer:
         Evaluate train/validation accuracy every this many epochs (0: only at the end).
     callbacks : sequence of callables
         Each is called with an :class:`EpochLog` after every evaluated epoch.
+    run_config : RunConfig, optional
+        Shots and seed when the model's backend is not differentiable (SPSA on its results).
     """
 
     def __init__(self, *, epochs: int = 120, batch_size: int | None = None,
                  learning_rate: float = 0.2, optimizer: str = "adam", unk_rate: float = 0.05,
-                 seed: int = 0, eval_every: int = 1, callbacks: Sequence[Callable] = ()):
+                 seed: int = 0, eval_every: int = 1, callbacks: Sequence[Callable] = (),
+                 run_config=None):
         self.epochs = epochs
         self.batch_size = batch_size
         self.learning_rate = learning_rate
@@ -65,6 +68,7 @@ class Trainer:
         self.seed = seed
         self.eval_every = eval_every
         self.callbacks = list(callbacks)
+        self.run_config = run_config
 
     def _check(self):
         if self.epochs < 0:
@@ -84,6 +88,8 @@ class Trainer:
         from qnlp.training.losses import cross_entropy
 
         self._check()
+        if not model.backend.differentiable:
+            return self._fit_on_shots(model, circuits, targets, val_circuits, val_targets)
         history = History()
         y = torch.as_tensor(np.asarray(targets, dtype=np.int64), device=model.backend.device)
         batches = self._batches(model, circuits)
@@ -134,6 +140,49 @@ class Trainer:
         with torch.no_grad():
             theta[-1] = 0.0  # the neutral parameter stays at zero
         model.sync_weights()
+        return history
+
+    def _fit_on_shots(self, model, circuits, targets, val_circuits, val_targets) -> History:
+        """SPSA on a backend without gradients (shots, noise, hardware): two runs per step."""
+        from qnlp.backends.base import RunConfig
+        from qnlp.training.optimizers import SPSAOptimizer
+
+        config = self.run_config or RunConfig()
+        y = np.asarray(targets, dtype=np.int64)
+        spsa = SPSAOptimizer(a=self.learning_rate, rng=np.random.default_rng(self.seed))
+        order_rng = np.random.default_rng(self.seed)
+        n, size = len(circuits), self.batch_size or len(circuits)
+        trainable = np.ones(len(model.weights), dtype=bool)
+        trainable[-1] = False  # the neutral parameter stays at zero
+        history = History()
+        start = time.perf_counter()
+
+        def loss_of(x, idx):
+            model.weights = x
+            p = model.predict_proba([circuits[i] for i in idx], config=config)
+            return float(-np.log(np.clip(p[np.arange(len(idx)), y[idx]], 1e-9, None)).mean())
+
+        for epoch in range(1, self.epochs + 1):
+            t0, losses = time.perf_counter(), []
+            order = order_rng.permutation(n)
+            for s in range(0, n, size):
+                idx = order[s : s + size]
+                x, value = spsa.step(model.weights.copy(), lambda v: loss_of(v, idx), mask=trainable)
+                model.weights = x
+                losses.append(value)
+            last = epoch == self.epochs
+            if self.eval_every and (epoch % self.eval_every == 0 or last):
+                pred = model.predict_proba(list(circuits), config=config).argmax(1)
+                val_acc = None
+                if len(val_circuits):
+                    vp = model.predict_proba(list(val_circuits), config=config).argmax(1)
+                    val_acc = float((vp == np.asarray(val_targets)).mean())
+                log = EpochLog(epoch, float(np.mean(losses)), float((pred == y).mean()), val_acc,
+                               time.perf_counter() - t0)
+                history.epochs.append(log)
+                for cb in self.callbacks:
+                    cb(log)
+        history.train_seconds = time.perf_counter() - start
         return history
 
     def _batches(self, model, circuits):

@@ -297,6 +297,6 @@ class ClassicalAttentionClassifier(_AttentionClassifierBase):
     def _build(self, vocab, n_classes, generator):
         from qnlp.models.attention.baselines import ClassicalAttentionModel, matched_dims
 
-        e, f = matched_dims(int(self.n_qubits), int(self.n_layers), int(self.n_heads))
+        e, f = matched_dims(int(self.n_qubits), int(self.n_layers), int(self.n_heads), len(vocab))
         return ClassicalAttentionModel(vocab, n_classes, embed_dim=e, head_dim=f,
                                        n_heads=int(self.n_heads), generator=generator)

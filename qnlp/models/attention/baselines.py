@@ -28,14 +28,22 @@ def tfidf_logreg(*, C: float = 10.0, seed: int = 0):
         LogisticRegression(C=C, max_iter=2000, random_state=seed))
 
 
-def matched_dims(n_qubits: int, n_layers: int, n_heads: int) -> tuple[int, int]:
+def matched_dims(n_qubits: int, n_layers: int, n_heads: int, vocab_size: int) -> tuple[int, int]:
     """``(embed_dim, head_dim)`` of the classical network matching a quantum model's size.
 
-    A quantum word row has ``2 * n_layers * n_qubits`` angles and a head outputs ``3 * n_qubits``
-    features, so the classical embedding and head widths are set to the same numbers (the
-    vocabulary table dominates both parameter counts).
+    The head width is the quantum head's output width (``3 * n_qubits`` Pauli expectations), so
+    the read-outs are identical; the embedding width ``e`` is then chosen so that the embedding
+    table plus the query/key/value projections, ``vocab_size * e + 3 * n_heads * e * head_dim``,
+    is as close as possible to the quantum word angles plus head circuits,
+    ``vocab_size * 2 * n_layers * n_qubits + 3 * n_heads * 2 * n_layers * n_qubits``.
+
+    >>> matched_dims(4, 2, 1, 2000)
+    (16, 12)
     """
-    return 2 * n_layers * n_qubits, 3 * n_qubits
+    head_dim = 3 * n_qubits
+    per_word = 2 * n_layers * n_qubits
+    quantum = vocab_size * per_word + 3 * n_heads * per_word
+    return max(1, round(quantum / (vocab_size + 3 * n_heads * head_dim))), head_dim
 
 
 class ClassicalAttentionModel(torch.nn.Module):

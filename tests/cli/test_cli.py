@@ -125,3 +125,26 @@ def test_import_qnlp_is_light():
     code = "import sys, qnlp, qnlp.registry; print(any(m in sys.modules for m in ('torch', 'lambeq', 'pytket', 'spacy')))"
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert res.stdout.strip() == "False"
+
+
+@pytest.mark.aer
+def test_compile_and_shot_prediction(trained_mc):
+    _, path = trained_mc
+    res = run("compile", "--model", str(path), "--backend", "aer", "--json", "woman cooks tasty meal .")
+    assert res.exit_code == 0, res.output
+    [row] = json.loads(res.stdout)
+    assert row["n_qubits"] >= 2 and row["depth"] > 0 and row["n_2q_gates"] > 0
+    exact = json.loads(run("predict", "--model", str(path), "--json", "man cooks meal .").stdout)[0]
+    # cups-reader circuits post-select all but one qubit: few shots survive, so use many
+    res = run("predict", "--model", str(path), "--backend", "aer", "--shots", "200000", "--seed", "3", "--json",
+              "man cooks meal .")
+    assert res.exit_code == 0, res.output
+    shot = json.loads(res.stdout)[0]
+    assert shot["label"] == exact["label"]
+    assert abs(shot["probabilities"]["1"] - exact["probabilities"]["1"]) < 0.05
+
+
+def test_unknown_backend_is_clean(trained_mc):
+    _, path = trained_mc
+    res = run("predict", "--model", str(path), "--backend", "warp-drive", "man runs .")
+    assert res.exit_code == 1 and "unknown backend 'warp-drive'" in res.output

@@ -25,7 +25,7 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 
 from qnlp.backends.base import Backend, RunConfig
-from qnlp.backends.network import PAULI, NetworkProgram, build_rotations, compile_diagram
+from qnlp.backends.network import PAULI, NetworkProgram, compile_diagram
 from qnlp.errors import BackendError, CircuitTooLargeError
 
 #: Largest number of open output qubits a circuit may have on the exact backend.
@@ -99,22 +99,11 @@ class _BoxGroup:
             self._expr = opt_einsum.contract_expression(eq, *shapes, *[c.shape for c in constants])
         self.scalar = complex(prog.scalar)
 
-    def evaluate(self, theta, mats=None, with_scalar: bool = True):
-        """Tensors of all boxes in the group: shape ``(n_boxes, 2, ..., 2)``.
-
-        ``mats`` are this group's rotation tensors when built together with other groups'.
-        """
-        if mats is None:
-            phases = self.coeff * theta[self.node_index] + self.offset
-            mats = build_rotations(self.kinds, self.controlled, phases, _torch())
+    def evaluate(self, mats, with_scalar: bool = True):
+        """Tensors of all boxes in the group, shape ``(n_boxes, 2, ..., 2)``, from this group's
+        rotation tensors (built for all groups at once by :class:`_AllRotations`)."""
         out = self._expr(*mats, *self._consts, backend="torch")
         return out * self.scalar if with_scalar and self.scalar != 1 else out
-
-
-def _torch():
-    import torch
-
-    return torch
 
 
 @dataclass
@@ -415,7 +404,7 @@ class CompiledBatch:
         if not self._prepared:
             self.prepare()
         mats = self._rotations.build(theta)
-        box_tensors = [g.evaluate(theta, m, with_scalar) for g, m in zip(self.box_groups, mats)]
+        box_tensors = [g.evaluate(m, with_scalar) for g, m in zip(self.box_groups, mats)]
         out = []
         for sg in self.sentence_groups.values():
             rows = sg.rows_t

@@ -221,43 +221,6 @@ def compile_diagram(diagram) -> NetworkProgram:
     return close_passthrough(prog)
 
 
-def build_rotations(kinds: list[str], controlled: list[bool], phases, xp):
-    """Batched rotation tensors for one program.
-
-    Parameters
-    ----------
-    kinds, controlled : list
-        Kind (``"Rx"``, ``"Ry"``, ``"Rz"``) and whether controlled, per node.
-    phases : torch.Tensor
-        Phases in turns, shape ``(batch, n_nodes)``.
-    xp : module
-        ``torch``.
-
-    Returns
-    -------
-    list of torch.Tensor
-        One tensor per node: ``(batch, 2, 2)`` or ``(batch, 2, 2, 2, 2)`` when controlled.
-    """
-    dtype = phases.dtype
-    cdtype = xp.complex128 if dtype == xp.float64 else xp.complex64
-    paulis = xp.as_tensor(np.stack([PAULI[k] for k in kinds]), dtype=cdtype, device=phases.device)
-    eye = xp.eye(2, dtype=cdtype, device=phases.device)
-    angle = np.pi * phases
-    cos = xp.cos(angle).to(cdtype)[..., None, None]
-    sin = xp.sin(angle).to(cdtype)[..., None, None]
-    mats = cos * eye - 1j * sin * paulis  # (batch, n, 2, 2)
-    out = []
-    if any(controlled):
-        p0 = xp.zeros((2, 2, 2, 2), dtype=cdtype, device=phases.device)
-        p0[0, :, 0, :] = eye
-        p1 = xp.zeros((2, 2), dtype=cdtype, device=phases.device)
-        p1[1, 1] = 1
-        ctrl = p0 + xp.einsum("ac,bnxy->bnaxcy", p1, mats)
-    for j, is_ctrl in enumerate(controlled):
-        out.append(ctrl[:, j] if is_ctrl else mats[:, j])
-    return out
-
-
 def close_passthrough(prog: NetworkProgram) -> NetworkProgram:
     """Give wires that run straight from input to output an identity tensor of their own."""
     passing = set(prog.inputs) & set(prog.outputs)

@@ -139,6 +139,33 @@ class _UnionFind:
         self.parent[self.find(b)] = self.find(a)
 
 
+class CachedEinsum:
+    """A torch einsum whose contraction path is found once (opt_einsum) and reused.
+
+    The whole contraction then runs in one call into torch's C++ einsum, instead of one Python
+    call per pairwise step.
+    """
+
+    def __init__(self, equation: str, shapes):
+        import opt_einsum
+
+        self.equation = equation
+        dummies = [np.empty(shape, dtype=np.int8) for shape in shapes]
+        pairs, _ = opt_einsum.contract_path(equation, *dummies, optimize="auto")
+        self.path = [i for pair in pairs for i in pair]
+        self._fallback = opt_einsum.contract_expression(equation, *shapes)
+
+    def __call__(self, *operands):
+        import torch
+
+        if len(operands) == 1:
+            return torch.einsum(self.equation, *operands)
+        try:
+            return torch._VF.einsum(self.equation, operands, path=self.path)
+        except (AttributeError, TypeError, RuntimeError):  # private API changed: use opt_einsum
+            return self._fallback(*operands, backend="torch")
+
+
 class _AllRotations:
     """Builds the rotation tensors of every box group with one batched call per step."""
 
@@ -379,7 +406,7 @@ class CompiledBatch:
             out = batch + "".join(sym(l) for l in net.outputs)
             if not terms:
                 raise BackendError("a circuit without parameters or gates cannot be evaluated")
-            sg.expr = opt_einsum.contract_expression(",".join(terms) + "->" + out, *shapes)
+            sg.expr = CachedEinsum(",".join(terms) + "->" + out, shapes)
             sg.box_gids = box_pos
             shape = (len(sg.members), -1)
             sg.rows_t = torch.as_tensor(np.asarray(sg.rows, dtype=np.int64).reshape(shape), device=device)
@@ -419,7 +446,7 @@ class CompiledBatch:
                 else:
                     ops.append(sg.consts[c])
                     c += 1
-            amp = sg.expr(*ops, backend="torch").reshape(len(sg.members), -1)
+            amp = sg.expr(*ops).reshape(len(sg.members), -1)
             out.append((sg, amp * sg.scalars_t[:, None] if with_scalar else amp))
         return out
 

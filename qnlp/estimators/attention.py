@@ -209,6 +209,8 @@ class QuantumAttentionClassifier(_AttentionClassifierBase):
         mapped to angles by a trainable linear layer.
     embed_dim : int
         Width of the hashed embedding.
+    init_scale : float
+        Initial word angles are uniform in ``[0, 2 pi * init_scale)``.
     positional : bool
         Trainable positional phases on the token states (word order; see the model).
     epochs, batch_size, learning_rate, weight_decay
@@ -229,7 +231,8 @@ class QuantumAttentionClassifier(_AttentionClassifierBase):
     """
 
     def __init__(self, *, head="gaussian", n_qubits=4, n_layers=2, n_heads=1, source="word",
-                 embed_dim=64, positional=False, epochs=30, batch_size=32, learning_rate=0.05, weight_decay=0.0,
+                 embed_dim=64, init_scale=1.0, positional=False, epochs=30, batch_size=32,
+                 learning_rate=0.05, weight_decay=0.0,
                  unk_rate=0.1, max_len=256, seed=0, n_threads=1, verbose=False):
         self.head = head
         self.n_qubits = n_qubits
@@ -237,6 +240,7 @@ class QuantumAttentionClassifier(_AttentionClassifierBase):
         self.n_heads = n_heads
         self.source = source
         self.embed_dim = embed_dim
+        self.init_scale = init_scale
         self.positional = positional
         self.epochs = epochs
         self.batch_size = batch_size
@@ -257,7 +261,8 @@ class QuantumAttentionClassifier(_AttentionClassifierBase):
 
         return QuantumAttentionModel(vocab, n_classes, n_qubits=self.n_qubits, n_layers=int(self.n_layers),
                                      n_heads=int(self.n_heads), head=self.head, source=self.source,
-                                     embed_dim=int(self.embed_dim), positional=bool(self.positional),
+                                     embed_dim=int(self.embed_dim), init_scale=float(self.init_scale),
+                                     positional=bool(self.positional),
                                      generator=generator)
 
     def circuit_depth(self) -> dict:

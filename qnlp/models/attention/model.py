@@ -97,6 +97,9 @@ class QuantumAttentionModel(torch.nn.Module):
         ``= hash_features(word) @ W + b`` with trainable ``W`` and ``b``.
     embed_dim : int
         Width of the hashed embedding (``source="embedding"``).
+    init_scale : float
+        Initial word angles (``source="word"``) are uniform in ``[0, 2 pi * init_scale)``; a small
+        scale starts every word near the same state, so rare words stay close to neutral.
     positional : bool
         Add a positional encoding: after preparation, token ``t`` gets ``RZ(t * w_i)`` on each
         qubit ``i`` (trainable frequencies ``w``), so attention can see word order.
@@ -105,7 +108,7 @@ class QuantumAttentionModel(torch.nn.Module):
 
     def __init__(self, vocab: Vocabulary, n_classes: int, *, n_qubits: int = 4, n_layers: int = 2,
                  n_heads: int = 1, head: str = "gaussian", source: str = "word", embed_dim: int = 64,
-                 positional: bool = False, generator: torch.Generator):
+                 init_scale: float = 1.0, positional: bool = False, generator: torch.Generator):
         super().__init__()
         if head not in HEADS:
             raise ConfigError(f"unknown head {head!r}; valid: {', '.join(HEADS)}")
@@ -116,7 +119,7 @@ class QuantumAttentionModel(torch.nn.Module):
         n_angles = n_layers * n_qubits * 2
         if source == "word":
             self.word_angles = torch.nn.Parameter(torch.rand(len(vocab), n_angles, generator=generator)
-                                                  * 2 * math.pi)
+                                                  * 2 * math.pi * init_scale)
         else:
             self.proj = torch.nn.Linear(embed_dim, n_angles)
             with torch.no_grad():

@@ -49,7 +49,8 @@ def quantum_config(dataset: str, overrides: dict | None = None) -> dict:
 
 
 def run_one(dataset: str, seed: int, models=("quantum", "tfidf-lr", "classical-attention"),
-            head: str = "gaussian", overrides: dict | None = None) -> list[Run]:
+            head: str = "gaussian", overrides: dict | None = None,
+            classical_overrides: dict | None = None) -> list[Run]:
     """Train and test each model on one stored split; returns one :class:`Run` per model."""
     from qnlp.datasets import load
     from qnlp.estimators.attention import ClassicalAttentionClassifier, QuantumAttentionClassifier
@@ -68,7 +69,8 @@ def run_one(dataset: str, seed: int, models=("quantum", "tfidf-lr", "classical-a
             depth = clf.circuit_depth()["total"]
         elif name == "classical-attention":
             keys = ("n_qubits", "n_layers", "n_heads", "epochs", "batch_size")
-            clf = ClassicalAttentionClassifier(seed=seed, learning_rate=0.01, **{k: cfg[k] for k in keys})
+            kw = {"learning_rate": 0.01, **{k: cfg[k] for k in keys}, **(classical_overrides or {})}
+            clf = ClassicalAttentionClassifier(seed=seed, **kw)
             clf.fit(ds.train.texts, ds.train.labels)
             n_params = clf.n_parameters_
         elif name == "tfidf-lr":
@@ -100,6 +102,16 @@ def summarise(runs: list[Run]) -> str:
     return "\n".join(rows)
 
 
+def _parse_settings(items) -> dict:
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise SystemExit(f"expected KEY=VALUE, got {item!r}")
+        out[key] = None if value in ("", "None") else json.loads(value)
+    return out
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--datasets", nargs="+", default=["mc", "rp", "yelp", "imdb"])
@@ -108,16 +120,15 @@ def main(argv=None) -> int:
     p.add_argument("--head", default="gaussian", choices=["gaussian", "fidelity"])
     p.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
                    help="override quantum settings, e.g. --set n_qubits=2 positional=true")
+    p.add_argument("--classical-set", nargs="*", default=[], metavar="KEY=VALUE",
+                   help="override classical-attention settings, e.g. --classical-set weight_decay=0.001")
     p.add_argument("--json", help="write all runs to this JSON file")
     args = p.parse_args(argv)
-    overrides = {}
-    for item in args.set:
-        key, _, value = item.partition("=")
-        overrides[key] = json.loads(value) if value not in ("", "None") else None
+    overrides, classical = _parse_settings(args.set), _parse_settings(args.classical_set)
     runs = []
     for ds in args.datasets:
         for seed in args.seeds:
-            runs.extend(run_one(ds, seed, args.models, args.head, overrides))
+            runs.extend(run_one(ds, seed, args.models, args.head, overrides, classical))
     print(summarise(runs))
     if args.json:
         with open(args.json, "w") as fh:

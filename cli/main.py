@@ -213,6 +213,37 @@ def _parse_impl(sentences, parser, draw, input_file, as_json):
         typer.echo(f"drawing saved to {draw}", err=True)
 
 
+@app.command()
+def bench(
+    pipeline: str = typer.Argument(..., help="Pipeline TOML file (see pipelines/)."),
+    out: Optional[str] = typer.Option(None, "--out", "-o", help="Folder for results.json and config.resolved.json."),
+    as_json: bool = typer.Option(False, "--json"),
+    quiet: bool = typer.Option(False, "--quiet", "-q"),
+):
+    """Run a benchmark pipeline: datasets × seeds, mean ± sd per dataset."""
+    _run(_bench_impl, pipeline, out, as_json, quiet)
+
+
+def _bench_impl(pipeline, out, as_json, quiet):
+    from qnlp.bench.runner import load_pipeline, run_pipeline
+
+    config = load_pipeline(pipeline)
+    say = None if quiet else (lambda msg: typer.echo(msg, err=True))
+    result = run_pipeline(config, out, progress=say)
+    if as_json:
+        _echo_json(result)
+        return
+    typer.echo(f"pipeline {result['pipeline']}  ({config.model.parser}, {config.model.ansatz}, "
+               f"{config.model.epochs} epochs)")
+    typer.echo(f"{'dataset':<10}{'data seed':>10}{'seeds':>6}{'test acc':>18}{'train s':>16}")
+    for row in result["summary"]:
+        typer.echo(f"{row['dataset']:<10}{row['data_seed']:>10}{row['n_seeds']:>6}"
+                   f"{row['test_accuracy_mean']:>10.4f} ± {row['test_accuracy_sd']:.4f}"
+                   f"{row['train_seconds_mean']:>9.2f} ± {row['train_seconds_sd']:.2f}")
+    if out:
+        typer.echo(f"results saved to {out}/results.json", err=True)
+
+
 @app.command("compile")
 def compile_(
     sentences: List[str] = typer.Argument(None, help="Sentences whose circuits to compile."),

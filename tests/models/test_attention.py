@@ -233,3 +233,18 @@ def test_save_load_roundtrip(tmp_path):
     assert loaded.get_params() == clf.get_params()
     with pytest.raises(ModelFileError):
         QuantumAttentionClassifier.load(tmp_path / "missing")
+
+
+def test_pickle_and_grid_search():
+    import pickle
+
+    from sklearn.model_selection import GridSearchCV
+
+    from qnlp.estimators.attention import QuantumAttentionClassifier
+
+    clf = QuantumAttentionClassifier(n_qubits=2, n_layers=1, epochs=2, batch_size=None).fit(TOY_X, TOY_Y)
+    again = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(again.predict_proba(TOY_X), clf.predict_proba(TOY_X))
+    grid = GridSearchCV(QuantumAttentionClassifier(n_qubits=2, n_layers=1, epochs=2, batch_size=None),
+                        {"head": ["gaussian", "fidelity"]}, cv=2).fit(TOY_X, TOY_Y)
+    assert grid.best_params_["head"] in ("gaussian", "fidelity")

@@ -112,6 +112,7 @@ def main(argv=None) -> dict:
     ap.add_argument("--repeats", type=int, default=5, help="repeats of our (fast) run; the median is used")
     ap.add_argument("--parser", default="default")
     ap.add_argument("--skip-nojit", action="store_true")
+    ap.add_argument("--skip-torch", action="store_true", help="leave out lambeq's PytorchQuantumModel")
     ap.add_argument("--skip-lambeq", action="store_true")
     ap.add_argument("--json", dest="json_out", default=None, help="write results to this file")
     args = ap.parse_args(argv)
@@ -130,7 +131,8 @@ def main(argv=None) -> dict:
             print("jax not installed: skipping NumpyModel with jit (pip install jax)")
         if not args.skip_nojit:
             results["lambeq NumpyModel (no jit)"] = run_lambeq_numpy(circ, args.epochs, args.seed, jit=False)
-        results["lambeq PytorchQuantumModel"] = run_lambeq_torch(circ, args.epochs, args.seed)
+        if not args.skip_torch:
+            results["lambeq PytorchQuantumModel"] = run_lambeq_torch(circ, args.epochs, args.seed)
     print(f"MC, {args.epochs} epochs, per-epoch dev evaluation, parser {args.parser}, IQP 1 layer")
     print(f"{'model':<30}{'train s':>10}{'test acc':>10}{'× ours':>10}")
     for name, r in results.items():

@@ -464,16 +464,6 @@ class CompiledBatch:
             result = result.index_copy(0, sg.members_t, p / norm)
         return result
 
-    def postselection_probability(self, theta):
-        """Unnormalised total probability of each circuit (its post-selection success rate
-        times the constant scalars of its cups)."""
-        import torch
-
-        result = torch.empty(self.n_circuits, dtype=theta.dtype, device=theta.device)
-        for sg, amp in self.amplitudes(theta):
-            result = result.index_copy(0, sg.members_t, (amp.abs() ** 2).sum(dim=1))
-        return result
-
 
 def _is_identity(t: np.ndarray) -> bool:
     return abs(t[0, 1]) < 1e-12 and abs(t[1, 0]) < 1e-12 and abs(t[0, 0] - t[1, 1]) < 1e-12 \

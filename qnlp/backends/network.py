@@ -75,13 +75,6 @@ class NetworkProgram:
     scalar: complex = 1.0
 
     @property
-    def n_qubits(self) -> int:
-        """Number of qubits alive at once, at most (a simple upper bound: all legs / 2)."""
-        return max(len(self.inputs), len(self.outputs), self._width)
-
-    _width: int = 0
-
-    @property
     def key(self) -> tuple:
         """Structure key: equal for circuits that differ only in their symbols."""
         rot = tuple((r.kind, r.coeff, r.offset, r.controlled) for r in self.rotations)
@@ -172,7 +165,6 @@ def compile_diagram(diagram) -> NetworkProgram:
     counter = iter(range(10**9))
     wires = [next(counter) for _ in diagram.dom]
     prog.inputs = list(wires)
-    width = len(wires)
     for layer in diagram.layers:
         box, off = layer.box, len(layer.left)
         if any(t != q.qubit for t in box.dom @ box.cod):
@@ -186,7 +178,6 @@ def compile_diagram(diagram) -> NetworkProgram:
             continue
         outs = [next(counter) for _ in range(n_out)]
         wires[off : off + n_in] = outs
-        width = max(width, len(wires))
         rotation = box.controlled if isinstance(box, q.Controlled) else box
         phase = getattr(rotation, "phase", None)
         is_rotation = type(rotation).__name__ in ROTATIONS
@@ -217,7 +208,6 @@ def compile_diagram(diagram) -> NetworkProgram:
         prog.constants.append(tensor)
         prog.constant_legs.append(tuple(outs) + tuple(ins))
     prog.outputs = list(wires)
-    prog._width = width
     return close_passthrough(prog)
 
 

@@ -32,7 +32,7 @@ def train_one(dataset, *, parser: str, ansatz: str, backend: str, epochs: int, s
     clf = QuantumTextClassifier(parser=parser, ansatz=ansatz, backend=backend, epochs=epochs,
                                 seed=seed, n_layers=n_layers, ob_map=ob_map, rewrite=tuple(rewrite),
                                 learning_rate=learning_rate, batch_size=batch_size, optimizer=optimizer,
-                                shots=shots)
+                                shots=shots, verbose=progress is not None)
     t0 = time.perf_counter()
     callbacks = [progress] if progress is not None else []
     clf.fit(dataset.train.texts, dataset.train.labels, callbacks=callbacks)

@@ -62,6 +62,8 @@ class QuantumTextClassifier(ClassifierMixin, BaseEstimator):
         Shots per circuit when ``backend`` is shot-based (training then uses SPSA).
     seed : int
         Seeds initialisation, batching and dropout.
+    verbose : bool
+        Show a parsing progress bar on standard error.
 
     Attributes
     ----------
@@ -126,7 +128,7 @@ class QuantumTextClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(f"need at least 2 classes, got {list(self.classes_)}")
         self._resolve(len(self.classes_))
         t0 = time.perf_counter()
-        circuits = self.pipeline_.circuits(texts)
+        circuits = self.pipeline_.circuits(texts, progress=bool(self.verbose))
         self.parse_seconds_ = time.perf_counter() - t0
         targets = np.searchsorted(self.classes_, labels)
         self.model_ = DisCoCatModel.from_circuits(circuits, list(self.classes_), backend=self.backend_,

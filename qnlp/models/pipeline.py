@@ -10,6 +10,9 @@ from qnlp.circuits.rewrite import DiagramRewriter
 from qnlp.parsing import Parser, make_parser
 from qnlp.parsing.base import ParseResult
 
+#: Sentences parsed per progress-bar step.
+PROGRESS_CHUNK = 64
+
 
 @dataclass
 class SentencePipeline:
@@ -36,12 +39,28 @@ class SentencePipeline:
             ansatz = make_ansatz(ansatz, ob_map=ob_map or {"n": 1, "s": 1}, n_layers=n_layers)
         return cls(parser, DiagramRewriter(rewrite), ansatz)
 
-    def parse(self, texts: Sequence[str], on_error: str = "raise") -> list[ParseResult | None]:
-        return self.parser.parse(texts, on_error=on_error)
+    def parse(self, texts: Sequence[str], on_error: str = "raise",
+              progress: bool = False) -> list[ParseResult | None]:
+        """Parse ``texts``; with ``progress``, in chunks under a progress bar on stderr."""
+        texts = list(texts)
+        if not progress or len(texts) <= PROGRESS_CHUNK:
+            return self.parser.parse(texts, on_error=on_error)
+        import sys
 
-    def circuits(self, texts: Sequence[str], on_error: str = "raise"):
+        from tqdm import tqdm
+
+        out: list = []
+        with tqdm(total=len(texts), desc="parse", unit="sent", file=sys.stderr, leave=False,
+                  disable=None) as bar:
+            for start in range(0, len(texts), PROGRESS_CHUNK):
+                chunk = texts[start : start + PROGRESS_CHUNK]
+                out += self.parser.parse(chunk, on_error=on_error)
+                bar.update(len(chunk))
+        return out
+
+    def circuits(self, texts: Sequence[str], on_error: str = "raise", progress: bool = False):
         """Circuits for ``texts`` (``None`` where parsing failed and ``on_error="none"``)."""
-        results = self.parse(texts, on_error=on_error)
+        results = self.parse(texts, on_error=on_error, progress=progress)
         ok = [r for r in results if r is not None]
         diagrams = self.rewriter([r.diagram for r in ok])
         made = iter(self.ansatz(diagrams, [r.sentence for r in ok]) if ok else [])

@@ -2,9 +2,9 @@
 
 Subclassing
 -----------
-Implement :meth:`Parser._parse_one` (one tokenised-or-raw sentence to a diagram) and set
-:attr:`name` to the registry name. :meth:`parse` is the batch-first entry point; it validates
-input, applies ``on_error`` and records fallbacks in :attr:`ParseResult.fallback`.
+Implement :meth:`Parser._parse_one` (one tokenised-or-raw sentence to a diagram), optionally
+:meth:`Parser._parse_batch` to parse many at once, and set :attr:`name` to the registry name.
+:meth:`parse` is the batch-first entry point; it validates input and applies ``on_error``.
 """
 
 from __future__ import annotations
@@ -96,23 +96,43 @@ class Parser(abc.ABC):
             raise ParseError("parse() takes a list of sentences, not a single str; wrap it: [text]")
         if on_error not in ("raise", "skip", "none"):
             raise ValueError(f"on_error must be 'raise', 'skip' or 'none', got {on_error!r}")
-        out: list = []
+        checked: list = []
         for sentence in sentences:
             try:
-                text = check_sentence(sentence)
-                result = self._parse_one(text)
-            except ParseError:
+                checked.append(check_sentence(sentence))
+            except ParseError as exc:
                 if on_error == "raise":
                     raise
+                checked.append(exc)
+        parsed = iter(self._parse_batch([c for c in checked if isinstance(c, str)]))
+        out: list = []
+        for c in checked:
+            item = c if isinstance(c, ParseError) else next(parsed)
+            if isinstance(item, ParseError):
+                if on_error == "raise":
+                    raise item
                 if on_error == "none":
                     out.append(None)
                 continue
-            out.append(result)
+            out.append(item)
         return out
 
     def parse_one(self, sentence: str) -> ParseResult:
         """Parse one sentence (wraps :meth:`parse`)."""
         return self.parse([sentence])[0]
+
+    def _parse_batch(self, sentences: list[str]) -> list:
+        """Parse validated sentences; a :class:`ParseError` stands in place of a failed one.
+
+        Override to batch (e.g. one ``nlp.pipe`` call); the default calls :meth:`_parse_one`.
+        """
+        out: list = []
+        for sentence in sentences:
+            try:
+                out.append(self._parse_one(sentence))
+            except ParseError as exc:
+                out.append(exc)
+        return out
 
     @abc.abstractmethod
     def _parse_one(self, sentence: str) -> ParseResult:

@@ -24,10 +24,10 @@ Examples
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import Mapping
 
 from qnlp.errors import ConfigError, ParseError
-from qnlp.parsing.base import ParseResult, Parser, check_sentence, words_and_types
+from qnlp.parsing.base import ParseResult, Parser, words_and_types
 from qnlp.parsing.pregroup import (Tok, attach_to_markers, drop_punctuation, pregroup_tree,
                                    projectivize, promote_copulas, restrict)
 
@@ -150,30 +150,10 @@ class DependencyParser(Parser):
         return state
 
     # -- parsing ---------------------------------------------------------------------------
-    def parse(self, sentences: Sequence[str], *, on_error: str = "raise") -> list[ParseResult]:
-        """Parse a batch (one ``nlp.pipe`` call); see :meth:`Parser.parse`."""
-        if isinstance(sentences, str):
-            raise ParseError("parse() takes a list of sentences, not a single str; wrap it: [text]")
-        if on_error not in ("raise", "skip", "none"):
-            raise ValueError(f"on_error must be 'raise', 'skip' or 'none', got {on_error!r}")
-        checked: list = []
-        for sentence in sentences:
-            try:
-                checked.append(check_sentence(sentence))
-            except ParseError as exc:
-                if on_error == "raise":
-                    raise
-                checked.append(exc)
-        texts = [c for c in checked if isinstance(c, str)]
-        docs = iter(self.nlp.pipe(texts, batch_size=self.batch_size))
-        out: list = []
-        for c in checked:
-            if isinstance(c, ParseError):
-                if on_error == "none":
-                    out.append(None)
-                continue
-            out.append(self._from_doc(c, next(docs)))
-        return out
+    def _parse_batch(self, sentences: list[str]) -> list[ParseResult]:
+        """The whole batch through one ``nlp.pipe`` call (the base class validates input)."""
+        docs = self.nlp.pipe(sentences, batch_size=self.batch_size)
+        return [self._from_doc(s, doc) for s, doc in zip(sentences, docs)]
 
     def _parse_one(self, sentence: str) -> ParseResult:
         return self._from_doc(sentence, self.nlp(sentence))

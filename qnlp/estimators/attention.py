@@ -270,6 +270,56 @@ class QuantumAttentionClassifier(_AttentionClassifierBase):
         check_is_fitted(self, "model_")
         return self.model_.circuit_depth()
 
+    # -- inference through pytket (qnlp.models.attention.shots) ------------------------------
+    def predict_proba(self, X, backend=None, shots=None, seed=None) -> np.ndarray:
+        """Class probabilities ``(n_samples, n_classes)``, columns in ``classes_`` order.
+
+        Parameters
+        ----------
+        X : sequence of str
+        backend : str, TketBackend, pytket Backend or None
+            ``None``: the exact torch engine (training's forward). Otherwise every query, key,
+            value and overlap is estimated from circuits on this backend (``"aer"``,
+            ``"aer-noisy:fake_brisbane"``, ``"aer-state"``, a pytket ``Backend``); see
+            :mod:`qnlp.models.attention.shots`.
+        shots : int or None
+            Shots per circuit; required unless the backend returns states.
+        seed : int or None
+            Seeds every circuit from its content, so results do not depend on batching.
+        """
+        if backend is None:
+            if shots is not None or seed is not None:
+                raise ConfigError(f"shots={shots!r}/seed={seed!r} need a shot backend, e.g. "
+                                  "backend='aer'; backend=None is the exact engine")
+            return super().predict_proba(X)
+        return self.predict_proba_report(X, backend=backend, shots=shots, seed=seed)[0]
+
+    def predict(self, X, backend=None, shots=None, seed=None) -> np.ndarray:
+        """Predicted labels; ``backend``, ``shots``, ``seed`` as in :meth:`predict_proba`."""
+        check_is_fitted(self, "model_")
+        return self.classes_[self.predict_proba(X, backend, shots, seed).argmax(1)]
+
+    def predict_proba_report(self, X, *, backend, shots=None, seed=None, fidelity_method="inverse"):
+        """:meth:`predict_proba` on a backend, with a :class:`~qnlp.models.attention.shots.ShotReport`."""
+        from qnlp.models.attention.shots import CircuitRunner, ShotReport, shot_predict_proba
+
+        check_is_fitted(self, "model_")
+        tokens = self._tokens(X)
+        runner = CircuitRunner(backend, shots=shots, seed=seed,
+                               entangler=getattr(self.model_, "entangler", "cnot"))
+        out, total = [], ShotReport(0, 0, 0, 0, 0.0)
+        with _torch_threads(self.n_threads):
+            for start in range(0, len(tokens), 256):
+                ids, mask, words = self._inputs(tokens[start:start + 256])
+                probs, rep = shot_predict_proba(self.model_, ids, mask, words, runner=runner,
+                                                fidelity_method=fidelity_method)
+                out.append(probs)
+                total = ShotReport(total.n_sentences + rep.n_sentences, total.n_circuits + rep.n_circuits,
+                                   runner.n_submitted, len(runner._compiled), total.seconds + rep.seconds)
+        if not out:
+            return np.zeros((0, len(self.classes_))), total
+        return np.concatenate(out), total
+
 
 class ClassicalAttentionClassifier(_AttentionClassifierBase):
     """Classical softmax self-attention baseline, sized to match a quantum configuration.

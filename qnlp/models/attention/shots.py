@@ -1,0 +1,514 @@
+"""Shot-based inference of a trained quantum attention model through pytket.
+
+Training runs on the exact torch engine (:mod:`~qnlp.models.attention.states`); this module
+re-expresses every quantity a head needs as measured circuits, runs them on a pytket backend
+(noiseless or noisy shots, hardware, or an exact state simulator), and plugs the estimates into the
+head's classical rest (softmax weights, weighted values, mean pooling, linear read-out).
+
+Circuits
+--------
+Angles are radians in torch and half-turns in pytket (``Ry(a/pi)``); qubit ``i`` of the torch
+code (most significant bit) is pytket's ``q[i]``, and pytket's default statevector order is the
+same (ILO-BE), so translated circuits reproduce ``prepare_states`` exactly (tested).
+
+* Token state: per layer ``Ry``, ``Rz`` on every qubit, then the CNOT (or CZ) ring; positional
+  phases ``Rz(t * w_i)`` on qubit ``i``.
+* Gaussian head: query and key circuit ``U_head U_pos U_word |0>`` measured in the Z basis
+  (``<Z_0>``); the value circuit measured once per basis X, Y, Z (``H`` or ``Sdg; H`` before
+  measuring), each circuit giving that Pauli for all qubits at once: 5 circuits per token.
+* Fidelity head: ``|<q_t|k_s>|**2`` by compute-uncompute (default): ``V_s^dag V_t |0>`` with
+  ``V = U_head U_pos U_word``, measuring all-zeros, whose probability is the overlap. A swap test
+  (``fidelity_method="swap"``) needs ``2d + 1`` qubits and ``d`` controlled swaps and reads the
+  overlap as ``2 P(0) - 1``, whose variance ``(1 - F**2)/N`` is never below compute-uncompute's
+  ``F (1 - F)/N``; compute-uncompute has twice the depth but ``d`` qubits and no three-qubit gates,
+  which is cheaper on every device here. Both are available.
+
+Speed and reproducibility
+-------------------------
+Each circuit *structure* (kind, basis, positional) is built once with symbolic parameters and
+compiled once per backend (placement, routing, rebase); concrete circuits are copies with
+``symbol_substitution``. Identical circuits (a word repeated within or across sentences, the same
+(query, key) word pair) are run once. Circuit ``c`` is seeded from ``seed`` and a hash of its
+structure and parameter values, never its position, so results do not depend on batching. pytket's
+Aer backends take one seed per ``process_circuits`` call (qiskit-aer derives the seeds of later
+circuits of a job from their positions), so with a seed each circuit is its own call (all submitted
+before any result is read); without a seed, or on backends that take no seed, the whole batch is
+one call.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from qnlp.errors import BackendError, CircuitTooLargeError, ConfigError
+from qnlp.models.attention.states import ENTANGLERS, ring_pairs
+
+FIDELITY_METHODS = ("inverse", "swap")
+BASES = ("Z", "X", "Y")
+
+
+# -- circuit construction (angles in half-turns; numbers or sympy symbols) -------------------------
+def _add_layers(circ, qubits, angles, entangler: str) -> None:
+    """``L`` layers on ``qubits``: Ry then Rz on every qubit, then the entangling ring."""
+    if entangler not in ENTANGLERS:
+        raise ConfigError(f"unknown entangler {entangler!r}; valid: {', '.join(ENTANGLERS)}")
+    d = len(qubits)
+    for layer in angles:
+        for q in range(d):
+            circ.Ry(layer[q][0], qubits[q])
+            circ.Rz(layer[q][1], qubits[q])
+        for c, t in ring_pairs(d):
+            (circ.CX if entangler == "cnot" else circ.CZ)(qubits[c], qubits[t])
+
+
+def _add_layers_dagger(circ, qubits, angles, entangler: str) -> None:
+    """Inverse of :func:`_add_layers` (ring reversed, rotations negated, layers reversed)."""
+    d = len(qubits)
+    for layer in reversed(list(angles)):
+        for c, t in reversed(ring_pairs(d)):
+            (circ.CX if entangler == "cnot" else circ.CZ)(qubits[c], qubits[t])
+        for q in range(d):
+            circ.Rz(-layer[q][1], qubits[q])
+            circ.Ry(-layer[q][0], qubits[q])
+
+
+def _add_state(circ, qubits, word, phases, head, entangler, *, dagger=False) -> None:
+    """``U_head U_pos U_word`` (or its inverse) on ``qubits``; ``phases``/``head`` may be None."""
+    if dagger:
+        if head is not None:
+            _add_layers_dagger(circ, qubits, head, "cnot")
+        if phases is not None:
+            for q, p in enumerate(phases):
+                circ.Rz(-p, qubits[q])
+        _add_layers_dagger(circ, qubits, word, entangler)
+        return
+    _add_layers(circ, qubits, word, entangler)
+    if phases is not None:
+        for q, p in enumerate(phases):
+            circ.Rz(p, qubits[q])
+    if head is not None:
+        _add_layers(circ, qubits, head, "cnot")
+
+
+def token_circuit(angles, *, phases=None, head=None, entangler: str = "cnot"):
+    """pytket circuit of one token state (no measurements), angles in **radians**.
+
+    Parameters
+    ----------
+    angles : array_like
+        ``(L, d, 2)`` word angles (RY, RZ per layer and qubit), as in
+        :func:`~qnlp.models.attention.states.prepare_states`.
+    phases : array_like, optional
+        ``(d,)`` positional phases ``t * w_i`` (RZ on qubit ``i``).
+    head : array_like, optional
+        ``(L', d, 2)`` head circuit angles (query, key or value; always a CNOT ring).
+    entangler : {"cnot", "cz"}
+        Ring of the word layers.
+
+    >>> import numpy as np
+    >>> token_circuit(np.zeros((2, 3, 2))).n_qubits
+    3
+    """
+    from pytket import Circuit
+
+    angles = np.asarray(angles, dtype=float)
+    circ = Circuit(angles.shape[1])
+    _add_state(circ, circ.qubits, angles / math.pi,
+               None if phases is None else np.asarray(phases, dtype=float) / math.pi,
+               None if head is None else np.asarray(head, dtype=float) / math.pi, entangler)
+    return circ
+
+
+@dataclass
+class _Structure:
+    """One symbolic circuit shape: ``kind`` is ``"basis"``, ``"inverse"`` or ``"swap"``."""
+
+    kind: str
+    basis: str
+    positional: bool
+    n_layers: int
+    n_qubits: int
+    head_layers: int
+    symbols: list = field(default_factory=list)
+    template: object = None
+    read: int = 0  # measured bits (c[0..read-1])
+
+    @property
+    def key(self) -> tuple:
+        return (self.kind, self.basis, self.positional, self.n_layers, self.n_qubits, self.head_layers)
+
+    def build(self, entangler: str, measure: bool) -> None:
+        import sympy
+        from pytket import Circuit
+
+        count = iter(range(10 ** 6))
+
+        def syms(*shape):
+            flat = [sympy.Symbol(f"qa{next(count)}") for _ in range(int(np.prod(shape)))]
+            self.symbols.extend(flat)
+            return np.array(flat, dtype=object).reshape(shape)
+
+        L, d, H = self.n_layers, self.n_qubits, self.head_layers
+
+        def state_args():
+            return syms(L, d, 2), syms(d) if self.positional else None, syms(H, d, 2)
+
+        if self.kind == "basis":
+            circ = Circuit(d)
+            _add_state(circ, circ.qubits, *state_args(), entangler)
+            for q in range(d):
+                if self.basis == "Y":
+                    circ.Sdg(q)
+                if self.basis in "XY":
+                    circ.H(q)
+            read = list(range(d))
+        elif self.kind == "inverse":
+            circ = Circuit(d)
+            _add_state(circ, circ.qubits, *state_args(), entangler)
+            _add_state(circ, circ.qubits, *state_args(), entangler, dagger=True)
+            read = list(range(d))
+        else:  # swap test: ancilla q[0], query register q[1..d], key register q[d+1..2d]
+            circ = Circuit(2 * d + 1)
+            a, qa, qb = circ.qubits[0], circ.qubits[1:d + 1], circ.qubits[d + 1:]
+            _add_state(circ, qa, *state_args(), entangler)
+            _add_state(circ, qb, *state_args(), entangler)
+            circ.H(a)
+            for x, y in zip(qa, qb):
+                circ.CSWAP(a, x, y)
+            circ.H(a)
+            read = [0]
+        if measure:
+            circ.add_c_register("c", len(read))
+            for j, q in enumerate(read):
+                circ.Measure(circ.qubits[q], circ.bits[j])
+        self.template, self.read = circ, len(read)
+
+    def estimate(self, probs: np.ndarray) -> np.ndarray:
+        """Estimates from outcome probabilities of the read bits (first bit most significant).
+
+        ``basis``: ``<P_i>`` for every qubit (``d`` values); ``inverse``: ``P(0...0)``; ``swap``:
+        ``2 P(0) - 1``.
+        """
+        if self.kind == "basis":
+            probs = probs.reshape((2,) * self.read)
+            out = []
+            for q in range(self.read):
+                marg = probs.sum(axis=tuple(i for i in range(self.read) if i != q))
+                out.append(marg[0] - marg[1])
+            return np.asarray(out)
+        if self.kind == "inverse":
+            return np.asarray([probs.reshape(-1)[0]])
+        return np.asarray([2.0 * probs.reshape(-1)[0] - 1.0])
+
+
+@dataclass
+class _Job:
+    structure: tuple
+    values: np.ndarray  # half-turns, in the structure's symbol order
+
+    @property
+    def key(self) -> tuple:
+        return (self.structure, self.values.tobytes())
+
+
+def circuit_seed(seed: int, job_key: tuple) -> int:
+    """Seed of one circuit from the run's seed and the circuit's structure and values."""
+    digest = hashlib.sha256(f"{seed}|{job_key[0]}|".encode() + job_key[1]).digest()
+    return int.from_bytes(digest[:4], "little") & 0x7FFFFFFF
+
+
+# -- backends -------------------------------------------------------------------------------------
+def resolve_backend(backend):
+    """(pytket backend, optimisation level, extra passes, per-circuit seeds, name).
+
+    ``backend`` is a name for :func:`qnlp.backends.tket.make_backend` (``"aer"``,
+    ``"aer-state"``, ``"aer-noisy:fake_brisbane"``, hardware names), a
+    :class:`~qnlp.backends.tket.TketBackend`, or a pytket ``Backend``.
+    """
+    from pytket.backends import Backend as PytketBackend
+
+    if isinstance(backend, str):
+        from qnlp.backends.tket import make_backend
+
+        backend = make_backend(backend)
+    if isinstance(backend, PytketBackend):
+        try:
+            from pytket.extensions.qiskit import AerBackend
+            per = isinstance(backend, AerBackend)
+        except ImportError:
+            per = False
+        return backend, 0 if per else 2, [], per, type(backend).__name__
+    inner = getattr(backend, "backend", None)
+    if not isinstance(inner, PytketBackend):
+        raise ConfigError(f"backend {getattr(backend, 'name', backend)!r} is not a pytket backend; "
+                          "shot-based attention inference needs e.g. 'aer', 'aer-state' or "
+                          "'aer-noisy:<device>'")
+    return (inner, int(getattr(backend, "optimisation_level", 2)), list(getattr(backend, "extra_passes", [])),
+            bool(getattr(backend, "per_circuit_seed", False)), str(getattr(backend, "name", "tket")))
+
+
+class CircuitRunner:
+    """Runs :class:`_Job` lists on one pytket backend with compile-once structures.
+
+    Parameters
+    ----------
+    backend : str, TketBackend or pytket Backend
+    shots : int or None
+        ``None`` only for state backends (exact estimates).
+    seed : int or None
+    entangler : {"cnot", "cz"}
+        Ring of the token-state layers.
+    """
+
+    def __init__(self, backend, *, shots=None, seed=None, entangler="cnot"):
+        self.backend, self.level, self.passes, self.per_circuit_seed, self.name = resolve_backend(backend)
+        self.uses_state = bool(getattr(self.backend, "supports_state", False))
+        can_shoot = bool(getattr(self.backend, "supports_shots", False)) or self.uses_state
+        if shots is not None and (isinstance(shots, bool) or not isinstance(shots, (int, np.integer))
+                                  or shots < 1):
+            raise ConfigError(f"shots must be a positive int or None, got {shots!r}")
+        if shots is None and not self.uses_state:
+            raise ConfigError(f"backend {self.name!r} samples shots; give a shot count (shots=N)")
+        if shots is not None and not can_shoot:
+            raise ConfigError(f"backend {self.name!r} does not take shots")
+        self.shots, self.seed, self.entangler = (None if shots is None else int(shots)), seed, entangler
+        self._compiled: dict[tuple, tuple] = {}
+        self._cache: dict[tuple, np.ndarray] = {}
+        self.n_submitted = 0
+
+    def _structure(self, key: tuple):
+        if key not in self._compiled:
+            s = _Structure(*key)
+            s.build(self.entangler, measure=not self.uses_state)
+            circ = s.template.copy()
+            n_dev = _device_qubits(self.backend)
+            if n_dev is not None and circ.n_qubits > n_dev:
+                raise CircuitTooLargeError(f"{s.kind} circuits need {circ.n_qubits} qubits; backend "
+                                           f"{self.name!r} has {n_dev}")
+            try:
+                try:
+                    self.backend.default_compilation_pass(self.level, allow_symbolic=True).apply(circ)
+                except TypeError:
+                    self.backend.default_compilation_pass(self.level).apply(circ)
+                for p in self.passes:
+                    p.apply(circ)
+            except Exception as exc:  # noqa: BLE001
+                raise BackendError(f"compiling {s.kind} circuits for {self.name!r} failed: {exc}") from exc
+            self._compiled[key] = (s, circ)
+        return self._compiled[key]
+
+    def run(self, jobs: list[_Job]) -> list[np.ndarray]:
+        """Estimates per job (see :meth:`_Structure.estimate`), in order.
+
+        Jobs already run by this runner are answered from its cache (with a seed, a rerun would
+        give the same counts anyway).
+        """
+        todo = list({j.key: j for j in jobs if j.key not in self._cache}.values())
+        for job, est in zip(todo, self._run(todo)):
+            self._cache[job.key] = est
+        return [self._cache[j.key] for j in jobs]
+
+    def _run(self, jobs: list[_Job]) -> list[np.ndarray]:
+        circuits, structures, seeds = [], [], []
+        for job in jobs:
+            s, compiled = self._structure(job.structure)
+            circ = compiled.copy()
+            circ.symbol_substitution(dict(zip(s.symbols, (float(v) for v in job.values))))
+            circuits.append(circ)
+            structures.append(s)
+            seeds.append(None if self.seed is None else circuit_seed(self.seed, job.key))
+        if not circuits:
+            return []
+        try:
+            if self.uses_state:
+                handles = self.backend.process_circuits(circuits)
+            elif self.per_circuit_seed and self.seed is not None:
+                handles = [h for c, sd in zip(circuits, seeds)
+                           for h in self.backend.process_circuits([c], n_shots=self.shots, seed=sd)]
+            else:
+                kw = {} if self.seed is None else {"seed": int(self.seed)}
+                handles = self.backend.process_circuits(circuits, n_shots=self.shots, **kw)
+            results = self.backend.get_results(handles)
+        except (BackendError, CircuitTooLargeError):
+            raise
+        except Exception as exc:  # noqa: BLE001
+            raise BackendError(f"backend {self.name!r} failed to run the circuits: {exc}") from exc
+        self.n_submitted += len(circuits)
+        out = []
+        for s, res, sd in zip(structures, results, seeds):
+            out.append(s.estimate(self._probs(s, res, sd)))
+        return out
+
+    def _probs(self, s: _Structure, result, seed) -> np.ndarray:
+        """Outcome frequencies of the read bits (``c[0]`` most significant)."""
+        if self.uses_state:
+            p = np.abs(np.asarray(result.get_state())) ** 2
+            n = s.template.n_qubits
+            p = p.reshape((2,) * n).sum(axis=tuple(range(s.read, n))).reshape(-1) if s.read < n else p
+            if self.shots is None:
+                return p / p.sum()
+            gen = np.random.default_rng(seed)
+            return gen.multinomial(self.shots, p / p.sum()) / self.shots
+        from pytket.unit_id import Bit
+
+        hist = np.zeros(2 ** s.read)
+        weights = 1 << np.arange(s.read - 1, -1, -1)
+        for outcome, n in result.get_counts(cbits=[Bit("c", j) for j in range(s.read)]).items():
+            hist[int(np.dot(outcome, weights))] += n
+        return hist / hist.sum()
+
+
+def _device_qubits(backend) -> int | None:
+    try:
+        info = backend.backend_info
+        return int(info.n_nodes) or None if info is not None else None
+    except Exception:  # noqa: BLE001
+        return None
+
+
+# -- model inference -------------------------------------------------------------------------------
+@dataclass
+class ShotReport:
+    """What one shot-based forward ran."""
+
+    n_sentences: int
+    n_circuits: int  # circuits needed before deduplication
+    n_unique: int  # circuits run
+    n_structures: int
+    seconds: float
+
+    @property
+    def circuits_per_sentence(self) -> float:
+        return self.n_unique / max(1, self.n_sentences)
+
+
+def _half_turns(x: torch.Tensor) -> np.ndarray:
+    return x.detach().to(torch.float64).numpy() / math.pi
+
+
+def shot_estimates(model, ids: torch.Tensor, mask: torch.Tensor, words=None, *, runner: CircuitRunner,
+                   fidelity_method: str = "inverse") -> tuple[list[dict], ShotReport]:
+    """Estimate every quantum quantity the heads of ``model`` need, for one padded batch.
+
+    Returns per head a dict of tensors: gaussian ``q``, ``k`` ``(B, T)`` and ``values``
+    ``(B, T, 3d)``; fidelity ``scores`` ``(B, T, T)`` and ``values``. Padding entries are 0.
+    """
+    if fidelity_method not in FIDELITY_METHODS:
+        raise ConfigError(f"unknown fidelity_method {fidelity_method!r}; valid: {', '.join(FIDELITY_METHODS)}")
+    t0 = time.perf_counter()
+    B, T = ids.shape
+    d, L = model.n_qubits, model.n_layers
+    uniq, inverse = torch.unique(ids, return_inverse=True)
+    with torch.no_grad():
+        word = _half_turns(model.token_angles(uniq, words))  # (U, L, d, 2)
+        phase = (_half_turns(torch.arange(T, dtype=torch.float64)[:, None] * model.frequencies.double())
+                 if model.positional else None)  # (T, d)
+    pos = bool(model.positional)
+    cells = [(b, t) for b in range(B) for t in range(T) if bool(mask[b, t])]
+
+    def state_values(b, t, head):
+        parts = [word[int(inverse[b, t])].ravel()]
+        if pos:
+            parts.append(phase[t])
+        parts.append(_half_turns(head).ravel())
+        return np.concatenate(parts)
+
+    jobs, slots = [], []  # slots[i] = (head index, quantity, b, t, s)
+    for h, head in enumerate(model.heads):
+        HL = head.value.shape[0]
+        basis = {bs: ("basis", bs, pos, L, d, HL) for bs in BASES}
+        for b, t in cells:
+            for bs in BASES:
+                jobs.append(_Job(basis[bs], state_values(b, t, head.value)))
+                slots.append((h, "v" + bs, b, t, None))
+            if head.kind == "gaussian":
+                for name in ("query", "key"):
+                    jobs.append(_Job(basis["Z"], state_values(b, t, getattr(head, name))))
+                    slots.append((h, name, b, t, None))
+            else:
+                pair = (fidelity_method, "-", pos, L, d, HL)
+                for s in range(T):
+                    if bool(mask[b, s]):
+                        v = np.concatenate([state_values(b, t, head.query), state_values(b, s, head.key)])
+                        jobs.append(_Job(pair, v))
+                        slots.append((h, "score", b, t, s))
+    index: dict[tuple, int] = {}
+    unique = []
+    for job in jobs:
+        if job.key not in index:
+            index[job.key] = len(unique)
+            unique.append(job)
+    estimates = runner.run(unique)
+    heads = [{"values": torch.zeros(B, T, 3 * d, dtype=torch.float64)} for _ in model.heads]
+    for h, head in enumerate(model.heads):
+        if head.kind == "gaussian":
+            heads[h]["q"] = torch.zeros(B, T, dtype=torch.float64)
+            heads[h]["k"] = torch.zeros(B, T, dtype=torch.float64)
+        else:
+            heads[h]["scores"] = torch.zeros(B, T, T, dtype=torch.float64)
+    for job, (h, what, b, t, s) in zip(jobs, slots):
+        e = estimates[index[job.key]]
+        if what.startswith("v"):
+            j = "XYZ".index(what[1])  # layout of pauli_expectations: X_0..X_{d-1}, Y_0.., Z_0..
+            heads[h]["values"][b, t, j * d:(j + 1) * d] = torch.as_tensor(e)
+        elif what in ("query", "key"):
+            heads[h][what[0]][b, t] = float(e[0])
+        else:
+            heads[h]["scores"][b, t, s] = float(e[0])
+    report = ShotReport(B, len(jobs), len(unique), len({j.structure for j in unique}),
+                        time.perf_counter() - t0)
+    return heads, report
+
+
+def logits_from_estimates(model, heads: list[dict], mask: torch.Tensor) -> torch.Tensor:
+    """The classical rest of :meth:`QuantumAttentionModel.forward` with estimated quantities.
+
+    Reuses the head functions (:func:`gaussian_weights`, :func:`masked_softmax`) and the model's
+    read-out layer; the masked mean pooling mirrors ``forward``.
+    """
+    from qnlp.models.attention.heads import gaussian_weights, masked_softmax
+
+    outs = []
+    for head, est in zip(model.heads, heads):
+        values = est["values"].to(torch.float32)
+        if head.kind == "gaussian":
+            weights = gaussian_weights(est["q"].to(torch.float32), est["k"].to(torch.float32), mask)
+        else:
+            weights = masked_softmax(est["scores"].to(torch.float32) * head.log_scale.exp(), mask)
+        outs.append(weights @ values)
+    feats = torch.cat(outs, -1)
+    m = mask.unsqueeze(-1).to(feats.dtype)
+    pooled = (feats * m).sum(1) / m.sum(1).clamp(min=1)
+    return model.readout(pooled)
+
+
+def shot_predict_proba(model, ids, mask, words=None, *, runner: CircuitRunner,
+                       fidelity_method: str = "inverse") -> tuple[np.ndarray, ShotReport]:
+    """Class probabilities of one padded batch from circuits run on ``backend``.
+
+    Parameters
+    ----------
+    model : QuantumAttentionModel
+    ids, mask : torch.Tensor
+        ``(B, T)`` as for ``model.forward``; ``words`` names the rows (embedding sources).
+    runner : CircuitRunner
+        Backend, shots and seed (reuse one runner across batches: compiled structures and
+        already-run circuits are cached).
+    fidelity_method : {"inverse", "swap"}
+
+    Returns
+    -------
+    probs : numpy.ndarray
+        ``(B, n_classes)``.
+    report : ShotReport
+    """
+    heads, report = shot_estimates(model, ids, mask, words, runner=runner, fidelity_method=fidelity_method)
+    with torch.no_grad():
+        probs = torch.softmax(logits_from_estimates(model, heads, mask), -1)
+    return probs.double().numpy(), report

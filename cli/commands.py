@@ -77,8 +77,14 @@ def predict(model_dir: str | Path, sentences: Sequence[str], *, backend: str | N
     """Label and class probabilities per sentence; a sentence that cannot be handled gets an
     ``error`` entry instead (the others are still predicted)."""
     from qnlp.backends.base import RunConfig
+    from qnlp.cli.attention import model_kind, predict_attention
     from qnlp.estimators import QuantumTextClassifier
 
+    if model_kind(model_dir) == "attention.v1":
+        if backend not in (None, "exact") or shots is not None or seed is not None:
+            raise ConfigError("attention models are simulated exactly: --backend, --shots and --seed "
+                              "apply to DisCoCat models only")
+        return predict_attention(model_dir, sentences)
     clf = QuantumTextClassifier.load(model_dir, backend=backend)
     config = RunConfig(shots=shots, seed=seed) if (shots is not None or backend not in (None, "exact")) else None
     circuits = clf.pipeline_.circuits(list(sentences), on_error="none")
@@ -107,10 +113,13 @@ def compile_circuits(model_dir: str | Path, backend: str, sentences: Sequence[st
     the model's dataset must be given as sentences (``--input``) or arguments.
     """
     from qnlp.backends import make_backend
+    from qnlp.cli.attention import model_kind
     from qnlp.estimators import QuantumTextClassifier
 
     if not sentences:
         raise ConfigError("give the sentences to compile (arguments, --input FILE or standard input)")
+    if model_kind(model_dir) != "discocat.v1":
+        raise ConfigError(f"{model_dir} holds an attention model; compile needs a DisCoCat model")
     clf = QuantumTextClassifier.load(model_dir)
     target = make_backend(backend)
     if not hasattr(target, "compile_report"):

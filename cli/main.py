@@ -54,46 +54,70 @@ def _ob_map(qubits_n: int, qubits_s: int) -> dict:
     return {"n": qubits_n, "s": qubits_s}
 
 
+#: train options that only the DisCoCat model reads (rejected with --model attention)
+_DISCOCAT_ONLY = {"parser": "--parser", "ansatz": "--ansatz", "backend": "--backend", "qubits_n": "--qubits-n",
+                  "qubits_s": "--qubits-s", "rewrite": "--rewrite", "optimizer": "--optimizer", "shots": "--shots"}
+#: train options whose default depends on the model (attention: the settings of docs/attention.md)
+_MODEL_DEFAULTS = {"epochs": "epochs", "learning_rate": "learning_rate", "batch_size": "batch_size",
+                   "layers": "n_layers"}
+
+
+def _given(ctx: typer.Context, names) -> set:
+    """The parameters among ``names`` that the user set (command line or environment)."""
+    sources = {n: ctx.get_parameter_source(n) for n in names}  # by name: Typer may vendor click
+    return {n for n, src in sources.items() if src is not None and src.name not in ("DEFAULT", "DEFAULT_MAP")}
+
+
 @app.command()
 def train(
+    ctx: typer.Context,
     dataset: str = typer.Option(..., "--dataset", "-d", help="Bundled dataset name or a TSV/CSV file."),
     out: str = typer.Option(..., "--out", "-o", help="Folder to save the trained model in."),
-    model: str = typer.Option("discocat", "--model", help="Model type (discocat)."),
+    model: str = typer.Option("discocat", "--model", help="Model type: discocat, or attention (quantum self-attention)."),
     parser: str = typer.Option("default", "--parser", "--reader", help="Parser or reader name."),
     ansatz: str = typer.Option("iqp", "--ansatz", help="iqp, sim14, sim15, strongly-entangling."),
     backend: str = typer.Option("exact", "--backend", help="Training backend."),
-    epochs: int = typer.Option(120, "--epochs", min=0),
+    epochs: int = typer.Option(120, "--epochs", min=0, help="Training epochs (attention: 30)."),
     seed: int = typer.Option(0, "--seed"),
     seeds: int = typer.Option(1, "--seeds", min=1, help="Train this many seeds (seed, seed+1, ...) and report mean ± sd."),
-    layers: int = typer.Option(1, "--layers", min=1, help="Ansatz layers."),
+    layers: int = typer.Option(1, "--layers", min=1, help="Ansatz layers (attention: circuit layers, 2; RP 1)."),
     qubits_n: int = typer.Option(1, "--qubits-n", min=1, help="Qubits per noun wire."),
     qubits_s: int = typer.Option(1, "--qubits-s", min=1, help="Qubits per sentence wire."),
     rewrite: List[str] = typer.Option([], "--rewrite", help="Rewrite rule (repeatable)."),
-    learning_rate: float = typer.Option(0.2, "--lr", min=0.0),
-    batch_size: Optional[int] = typer.Option(None, "--batch-size", min=1),
+    learning_rate: float = typer.Option(0.2, "--lr", min=0.0, help="Learning rate (attention: 0.05)."),
+    batch_size: Optional[int] = typer.Option(None, "--batch-size", min=1, help="Default: full batch (attention: 32)."),
     optimizer: str = typer.Option("adam", "--optimizer", help="adam or spsa."),
     data_seed: int = typer.Option(0, "--data-seed", help="Which stored split (UCI: 0-4)."),
     shots: Optional[int] = typer.Option(None, "--shots", min=1, help="Shots per circuit (shot backends; trains with SPSA)."),
+    settings: List[str] = typer.Option([], "--set", metavar="KEY=VALUE",
+                                       help="Attention model setting (repeatable), e.g. --set head=fidelity --set n_heads=2."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ):
     """Train a classifier on a dataset, evaluate it on the test split, save it to --out."""
+    given = _given(ctx, [*_DISCOCAT_ONLY, *_MODEL_DEFAULTS])
     _run(_train_impl, dataset, out, model, parser, ansatz, backend, epochs, seed, seeds, layers,
          qubits_n, qubits_s, rewrite, learning_rate, batch_size, optimizer, data_seed, as_json, quiet,
-         shots)
+         shots, given=given, settings=settings)
 
 
 def _train_impl(dataset, out, model, parser, ansatz, backend, epochs, seed, seeds, layers, qubits_n,
                 qubits_s, rewrite, learning_rate, batch_size, optimizer, data_seed, as_json, quiet,
-                shots=None):
+                shots=None, *, given=frozenset(), settings=()):
     from pathlib import Path
 
     from qnlp.cli import commands
     from qnlp.datasets import load
     from qnlp.errors import ConfigError
+    from qnlp.registry import registry
 
-    if model != "discocat":
-        raise ConfigError(f"unknown model {model!r}; valid: discocat")
+    kind = registry.canonical("model", model)
+    if kind == "attention.v1":
+        return _train_attention(dataset, out, seed, seeds, data_seed, as_json, quiet, given, settings,
+                                {"epochs": epochs, "learning_rate": learning_rate, "batch_size": batch_size,
+                                 "layers": layers})
+    if settings:
+        raise ConfigError("--set applies to --model attention only")
     data = load(dataset, seed=data_seed)
     results = []
     for k in range(seeds):
@@ -109,7 +133,37 @@ def _train_impl(dataset, out, model, parser, ansatz, backend, epochs, seed, seed
         finally:
             if bar:
                 bar.close()
-        results.append(res)
+        results.append({"model": kind, **res})
+    summary = commands.summarise(results)
+    if as_json:
+        _echo_json(results[0] if seeds == 1 else {**summary, "runs": results})
+        return
+    _print_table(results, summary)
+
+
+def _train_attention(dataset, out, seed, seeds, data_seed, as_json, quiet, given, settings, options):
+    """``qnlp train --model attention``: the settings of docs/attention.md, then the given options."""
+    from pathlib import Path
+
+    from qnlp.cli import attention, commands
+    from qnlp.datasets import load
+    from qnlp.errors import ConfigError
+
+    wrong = sorted(flag for name, flag in _DISCOCAT_ONLY.items() if name in given)
+    if wrong:
+        raise ConfigError(f"{', '.join(wrong)} {'does' if len(wrong) == 1 else 'do'} not apply to --model attention "
+                          f"(DisCoCat options); attention settings go through --set KEY=VALUE")
+    overrides = {_MODEL_DEFAULTS[name]: options[name] for name in _MODEL_DEFAULTS if name in given}
+    overrides.update(attention.parse_settings(settings))
+    params = attention.attention_settings(dataset, overrides)
+    data = load(dataset, seed=data_seed)
+    results = []
+    for k in range(seeds):
+        s = seed + k
+        target = Path(out) if seeds == 1 else Path(out) / f"seed-{s}"
+        if not quiet:
+            typer.echo(f"train attention on {data.name} seed {s} ({params['epochs']} epochs)", err=True)
+        results.append(attention.train_attention_one(data, seed=s, settings=params, out=target))
     summary = commands.summarise(results)
     if as_json:
         _echo_json(results[0] if seeds == 1 else {**summary, "runs": results})
@@ -120,8 +174,13 @@ def _train_impl(dataset, out, model, parser, ansatz, backend, epochs, seed, seed
 def _print_table(results, summary) -> None:
     cols = ["seed", "test_accuracy", "train_accuracy", "train_seconds", "n_parameters", "n_qubits_max"]
     r0 = results[0]
-    typer.echo(f"dataset {r0['dataset']}  parser {r0['parser']}  ansatz {r0['ansatz']}  "
-               f"backend {r0['backend']}  epochs {r0['epochs']}  train {r0['n_train']}  test {r0['n_test']}")
+    if r0.get("model") == "attention.v1":
+        cols[-1] = "qubits_per_token"
+        typer.echo(f"dataset {r0['dataset']}  model {r0['model']}  head {r0['head']}  heads {r0['n_heads']}  "
+                   f"layers {r0['n_layers']}  epochs {r0['epochs']}  train {r0['n_train']}  test {r0['n_test']}")
+    else:
+        typer.echo(f"dataset {r0['dataset']}  parser {r0['parser']}  ansatz {r0['ansatz']}  "
+                   f"backend {r0['backend']}  epochs {r0['epochs']}  train {r0['n_train']}  test {r0['n_test']}")
     typer.echo("  ".join(f"{c:>14}" for c in cols))
     for r in results:
         typer.echo("  ".join(f"{r[c]:>14.4f}" if isinstance(r[c], float) else f"{r[c]:>14}" for c in cols))
@@ -183,6 +242,43 @@ def _predict_impl(sentences, model, input_file, backend, shots, seed, as_json):
     failed = [r for r in results if "error" in r]
     if failed:
         _fail(f"{len(failed)} of {len(results)} sentences could not be classified")
+
+
+@app.command()
+def explain(
+    sentence: str = typer.Argument(..., help="Sentence to explain (quote it)."),
+    model: str = typer.Option(..., "--model", "-m", help="Attention model folder (`qnlp train --model attention`)."),
+    out: str = typer.Option("attention.png", "--out", "-o", help="PNG file for the attention map."),
+    top: int = typer.Option(5, "--top", "-k", min=1, help="How many tokens to list."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object (with the full weights)."),
+):
+    """Attention map of a sentence: the tokens that receive the most attention, and a heatmap PNG.
+
+    A token's attention received is its attention weight averaged over all query tokens and
+    heads; these numbers sum to 1 over the sentence. Unknown words are marked *.
+    """
+    _run(_explain_impl, sentence, model, out, top, as_json)
+
+
+def _explain_impl(sentence, model, out, top, as_json):
+    from qnlp.cli import attention
+
+    r = attention.explain(model, sentence, top=top, out=out)
+    if as_json:
+        _echo_json(r)
+    else:
+        probs = " ".join(f"{c}={p:.3f}" for c, p in r["probabilities"].items())
+        n = len(r["tokens"])
+        heads = f"{r['n_heads']} {r['head']} head{'s' if r['n_heads'] > 1 else ''}"
+        typer.echo(f"{r['label']}\t{probs}\t{r['sentence']}")
+        typer.echo(f"top {len(r['top'])} of {n} tokens by attention received "
+                   f"(weight averaged over the {n} query tokens and {heads}; sums to 1 over all tokens):")
+        for t in r["top"]:
+            typer.echo(f"{t['rank']:>4}  {t['weight']:.4f}  {t['token']}{'*' if t['unknown'] else ''}"
+                       f"  (token {t['position'] + 1})")
+        if r["unknown_words"]:
+            typer.echo(f"* unknown word (not in the training vocabulary): {', '.join(r['unknown_words'])}")
+    typer.echo(f"attention map saved to {r['png']}", err=True)
 
 
 @app.command()

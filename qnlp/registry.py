@@ -106,6 +106,10 @@ _BUILTIN = {
         "adam.v1": "qnlp.training.optimizers:make_adam",
         "spsa.v1": "qnlp.training.optimizers:SPSAOptimizer",
     },
+    "model": {  # estimator classes; a model folder's config.json says which one it holds
+        "discocat.v1": "qnlp.estimators.classifier:QuantumTextClassifier",
+        "attention.v1": "qnlp.estimators.attention:QuantumAttentionClassifier",
+    },
 }
 for _stage, _table in _BUILTIN.items():
     for _name, _target in _table.items():

@@ -135,10 +135,17 @@ def _tokens_or_error(sentence: str, max_len) -> tuple[list[str], str | None]:
     return tokens, None
 
 
-def predict_attention(model_dir: str | Path, sentences: Sequence[str]) -> list[dict]:
+def predict_attention(model_dir: str | Path, sentences: Sequence[str], *, backend: str | None = None,
+                      shots: int | None = None, seed: int | None = None) -> list[dict]:
     """As :func:`qnlp.cli.commands.predict`, for an attention model folder: label, class
-    probabilities and the words not seen in training, or an ``error`` entry per bad sentence."""
+    probabilities and the words not seen in training, or an ``error`` entry per bad sentence.
+
+    ``backend`` ``None`` or ``"exact"``: the exact torch engine; otherwise the circuits run on that
+    pytket backend with ``shots`` and ``seed`` (:mod:`qnlp.models.attention.shots`).
+    """
     clf = load_attention(model_dir)
+    run = {} if backend in (None, "exact") and shots is None and seed is None else \
+        {"backend": None if backend == "exact" else backend, "shots": shots, "seed": seed}
     results: list[dict] = []
     good = []
     for i, s in enumerate(sentences):
@@ -150,7 +157,7 @@ def predict_attention(model_dir: str | Path, sentences: Sequence[str]) -> list[d
         results.append({"sentence": s, "unknown_words": unknown})
         good.append(i)
     if good:
-        probs = clf.predict_proba([sentences[i] for i in good])
+        probs = clf.predict_proba([sentences[i] for i in good], **run)
         for i, p in zip(good, probs):
             results[i] = {"sentence": sentences[i],
                           "label": str(clf.classes_[int(p.argmax())]),

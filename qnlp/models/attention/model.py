@@ -101,7 +101,8 @@ class QuantumAttentionModel(torch.nn.Module):
         Width of the hashed embedding (``source="embedding"``).
     init_scale : float
         Initial word angles (``source="word"``) are uniform in ``[0, 2 pi * init_scale)``; a small
-        scale starts every word near the same state, so rare words stay close to neutral.
+        scale starts every word near the same state, so rare words stay close to neutral. With
+        ``source="minilm"`` it scales the initial projection ``W`` (angle spread ``pi * init_scale``).
     positional : bool
         Add a positional encoding: after preparation, token ``t`` gets ``RZ(t * w_i)`` on each
         qubit ``i`` (trainable frequencies ``w``), so attention can see word order.
@@ -135,10 +136,11 @@ class QuantumAttentionModel(torch.nn.Module):
         if source == "word":
             self.word_angles = torch.nn.Parameter(torch.rand(len(vocab), n_angles, generator=generator)
                                                   * 2 * math.pi * init_scale)
-        else:
-            self.proj = _angle_projection(embed_dim, n_angles, generator)
+        else:  # minilm: init_scale scales the initial projection (angle spread)
+            scale = init_scale if source == "minilm" else 1.0
+            self.proj = _angle_projection(embed_dim, n_angles, generator, scale)
         if self.sentence_token:
-            self.sentence_proj = _angle_projection(embed_dim, n_angles, generator)
+            self.sentence_proj = _angle_projection(embed_dim, n_angles, generator, init_scale)
         self.positional = bool(positional)
         if self.positional:
             self.frequencies = torch.nn.Parameter(torch.rand(n_qubits, generator=generator) * math.pi / 4)
@@ -223,11 +225,13 @@ class QuantumAttentionModel(torch.nn.Module):
         return {"state": d, "head": d, "total": 2 * d}
 
 
-def _angle_projection(in_dim: int, n_angles: int, generator: torch.Generator) -> torch.nn.Linear:
-    """Linear map to angles; initial angles ~ N(0, pi^2) for unit inputs plus U(0, 2 pi) bias."""
+def _angle_projection(in_dim: int, n_angles: int, generator: torch.Generator,
+                      scale: float = 1.0) -> torch.nn.Linear:
+    """Linear map to angles: initial ``W ~ N(0, (scale pi)^2)`` (so unit inputs give angles of
+    that spread) and bias ``U(0, 2 pi)``."""
     proj = torch.nn.Linear(in_dim, n_angles)
     with torch.no_grad():
-        proj.weight.copy_(torch.randn(n_angles, in_dim, generator=generator) * math.pi)
+        proj.weight.copy_(torch.randn(n_angles, in_dim, generator=generator) * math.pi * scale)
         proj.bias.copy_(torch.rand(n_angles, generator=generator) * 2 * math.pi)
     return proj
 

@@ -98,9 +98,9 @@ _BUILTIN = {
     },
     "backend": {
         "exact.v1": "qnlp.backends.exact:ExactBackend",
-        "aer.v1": "qnlp.backends.tket:make_aer",
-        "aer-state.v1": "qnlp.backends.tket:make_aer_state",
-        "aer-noisy.v1": "qnlp.backends.tket:make_aer_noisy",
+        "aer.v1": "qnlp.backends.providers:make_aer",
+        "aer-state.v1": "qnlp.backends.providers:make_aer_state",
+        "aer-noisy.v1": "qnlp.backends.providers:make_aer_noisy",
     },
     "optimizer": {
         "adam.v1": "qnlp.training.optimizers:make_adam",

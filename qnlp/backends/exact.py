@@ -252,6 +252,7 @@ class CompiledBatch:
         self._box_group_of: dict = {}
         self._box_row: dict = {}
         self._box_cache: dict = {}
+        self._ansatze: dict = {}
         self._ty_qubits: dict = {}
         self.sentence_groups: dict = {}
         self.n_circuits = 0
@@ -284,7 +285,7 @@ class CompiledBatch:
         return entry
 
     def _n_qubits(self, lambeq_ansatz, ty) -> int:
-        key = str(ty)
+        key = (id(lambeq_ansatz), str(ty))
         if key not in self._ty_qubits:
             self._ty_qubits[key] = lambeq_ansatz.ob_size(ty)
         return self._ty_qubits[key]
@@ -297,10 +298,11 @@ class CompiledBatch:
         counter = iter(range(10**9))
         if isinstance(circuit, Circuit):
             lam = circuit.ansatz.lambeq_ansatz
+            self._ansatze[id(lam)] = lam  # keeps ids in the cache keys unique while cached
             functor = lam.functor
             layers = [(layer.left, layer.box) for layer in circuit.diagram.layers]
             wires = [next(counter) for _ in range(self._n_qubits(lam, circuit.diagram.dom))]
-            images = ((self._n_qubits(lam, left), (lambda b=box: functor(b)), self._box_key(box))
+            images = ((self._n_qubits(lam, left), (lambda b=box: functor(b)), self._box_key(box, lam))
                       for left, box in layers)
         else:  # a flat lambeq quantum circuit: one box
             wires = [next(counter) for _ in circuit.dom]
@@ -339,8 +341,9 @@ class CompiledBatch:
         return net
 
     @staticmethod
-    def _box_key(box):
-        return (type(box).__name__, box.name, str(box.dom), str(box.cod))
+    def _box_key(box, lambeq_ansatz):
+        # the same word box means another circuit under another ansatz or qubit map
+        return (id(lambeq_ansatz), type(box).__name__, box.name, str(box.dom), str(box.cod))
 
     def add(self, circuits: Sequence) -> "CompiledBatch":
         """Compile and add circuits (in order) to the batch."""

@@ -9,6 +9,12 @@ and per evaluation only substitutes values (``symbol_substitution``) into a copy
 :meth:`~TketBackend.run` go to the backend in one ``process_circuits`` call (see *Seeds* for the
 one exception), and outcomes are counted from the shot table with numpy.
 
+On the noiseless ``aer`` backend the default ``sampler="born"`` goes further
+(:mod:`qnlp.backends.aer_direct`): each compiled structure is converted to qiskit once, Aer computes
+the Born distribution of the measured bits of every circuit in one call, and the shots are drawn
+from it here, so neither pytket's per-circuit conversion nor Aer's per-shot bookkeeping is paid
+per evaluation.
+
 Post-selection
 --------------
 lambeq's tket export keys ``post_selection`` by *qubit* index while its measurements write to
@@ -22,7 +28,8 @@ issued when too few shots survive to be trusted.
 Seeds
 -----
 Results never depend on how circuits are batched: circuit ``i`` is seeded from ``config.seed`` and
-a hash of its structure and parameter names, not from its position. pytket's Aer backends accept
+a hash of its structure and parameter names, not from its position. With the Born sampler each
+circuit's shots come from its own :class:`numpy.random.Generator` with that seed. pytket's Aer backends accept
 one seed per job and qiskit-aer derives the seed of the ``j``-th circuit of a job from its position
 (``seed + 2113 j``), so on a seeded simulator (``per_circuit_seed=True``) with ``config.seed`` set,
 each circuit is submitted with its own seed (all submitted before any result is read; Aer's
@@ -34,8 +41,6 @@ backends (``aer-state``) sample shots from the exact distribution with a per-cir
 from __future__ import annotations
 
 import hashlib
-import os
-import re
 import warnings
 import weakref
 from dataclasses import dataclass, field
@@ -68,6 +73,7 @@ class _Structure:
     open_qubits: list = field(default_factory=list)
     compiled: Any = None
     placeholders: list = field(default_factory=list)
+    born: Any = None  # aer_direct.BornTemplate, False when the structure cannot use it
 
 
 def _flat_diagram(circuit):
@@ -127,6 +133,11 @@ class TketBackend(Backend):
         seed when ``config.seed`` is set, so results do not depend on batching.
     min_kept_shots : int
         Warn when fewer shots than this survive post-selection.
+    born_simulator : qiskit_aer.AerSimulator, optional
+        A *noiseless* simulator: shots are then drawn, one seeded generator per circuit, from the
+        exact Born distribution of the measured bits that it computes for all circuits in one call
+        (see :mod:`qnlp.backends.aer_direct`). Only for noiseless backends whose shots would come
+        from the same distribution; ``None`` lets the wrapped backend sample.
     name : str
         Name shown in messages and reports.
 
@@ -148,8 +159,10 @@ class TketBackend(Backend):
     differentiable = False
 
     def __init__(self, backend, *, optimisation_level: int = 2, extra_passes: Sequence = (),
-                 per_circuit_seed: bool = False, min_kept_shots: int = 100, name: str | None = None):
+                 per_circuit_seed: bool = False, min_kept_shots: int = 100,
+                 born_simulator=None, name: str | None = None):
         self.backend = backend
+        self.born_simulator = born_simulator
         self.optimisation_level = int(optimisation_level)
         self.extra_passes = list(extra_passes)
         self.per_circuit_seed = bool(per_circuit_seed)
@@ -214,7 +227,6 @@ class TketBackend(Backend):
         return key, names
 
     def _build_structure(self, key: str, diagram, names: list[str]) -> _Structure:
-        import sympy
         from lambeq.backend.quantum import Id, Measure
 
         n_open = len(diagram.cod)
@@ -293,23 +305,29 @@ class TketBackend(Backend):
         return circ
 
     def _instances(self, circuits: Sequence, parameters: Mapping[str, float]):
-        """(structure, names, concrete compiled circuit) per input circuit."""
+        """(structure, parameter names, parameter values) per input circuit, compiled structures."""
         out = []
         for i, circuit in enumerate(circuits):
             key, names = self._prepare(circuit)
             structure = self._structures[key]
             sentence = getattr(circuit, "sentence", None)
             label = f" ({sentence!r})" if sentence else ""
-            compiled = self._compiled(structure, i, label)
+            self._compiled(structure, i, label)
             try:
-                values = {structure.placeholders[k]: float(parameters[n]) for k, n in enumerate(names)}
+                values = [float(parameters[n]) for n in names]
             except KeyError as exc:
                 raise BackendError(f"no value given for parameter {exc.args[0]!r} of circuit {i}{label}") from None
-            concrete = compiled.copy()
-            if values:
-                concrete.symbol_substitution(values)
-            out.append((structure, names, concrete))
+            out.append((structure, names, values))
         return out
+
+    @staticmethod
+    def _concrete(instance):
+        """The compiled circuit of an instance with its parameter values substituted."""
+        structure, _, values = instance
+        concrete = structure.compiled.copy()
+        if values:
+            concrete.symbol_substitution(dict(zip(structure.placeholders, values)))
+        return concrete
 
     # -- running -----------------------------------------------------------------------------
     def run(self, circuits: Sequence, parameters: Mapping[str, float],
@@ -360,8 +378,10 @@ class TketBackend(Backend):
             raise BackendError(f"backend {self.name!r} failed to run the circuits: {exc}") from exc
 
     def _run_shots(self, instances, config: RunConfig) -> list[np.ndarray]:
+        if self.born_simulator is not None and self._born_ready(instances):
+            return self._run_born(instances, config)
         shots = config.shots
-        results = self._submit([c for _, _, c in instances], shots, self._seeds(instances, config))
+        results = self._submit([self._concrete(x) for x in instances], shots, self._seeds(instances, config))
         probs, kept = [], []
         for (structure, _, _), result in zip(instances, results):
             table = _shot_table(result, structure.post_bits + structure.open_bits)
@@ -377,8 +397,45 @@ class TketBackend(Backend):
             kept.append(int(mask.sum()))
         return self._finish(probs, kept, shots)
 
+    def _born_ready(self, instances) -> bool:
+        """Build the Born templates of the batch's structures; whether all of them have one."""
+        from qnlp.backends.aer_direct import build_template
+
+        for structure, _, _ in instances:
+            if structure.born is None:
+                template = build_template(structure.compiled, structure.placeholders,
+                                          structure.post_bits + structure.open_bits)
+                structure.born = template if template is not None else False
+        return all(s.born is not False for s, _, _ in instances)
+
+    def _run_born(self, instances, config: RunConfig) -> list[np.ndarray]:
+        from qnlp.backends.aer_direct import born_probabilities
+
+        groups: dict[str, list[int]] = {}
+        for i, (structure, _, _) in enumerate(instances):
+            groups.setdefault(structure.key, []).append(i)
+        batches = []
+        for key, members in groups.items():
+            structure = instances[members[0]][0]
+            values = np.asarray([instances[i][2] for i in members], dtype=float)
+            batches.append((structure.born, values.reshape(len(members), structure.n_symbols)))
+        try:
+            blocks = born_probabilities(self.born_simulator, batches)
+        except Exception as exc:  # noqa: BLE001
+            raise BackendError(f"backend {self.name!r} failed to run the circuits: {exc}") from exc
+        joint: list = [None] * len(instances)
+        for members, block in zip(groups.values(), blocks):
+            for i, row in zip(members, block):
+                joint[i] = row
+        probs, kept = [], []
+        for (structure, _, _), p, seed in zip(instances, joint, self._seeds(instances, config)):
+            row, n_kept = _sample_postselected(p, structure, config.shots, seed)
+            probs.append(row)
+            kept.append(n_kept)
+        return self._finish(probs, kept, config.shots)
+
     def _run_state(self, instances, config: RunConfig) -> list[np.ndarray]:
-        results = self._submit([c for _, _, c in instances], None, [None] * len(instances))
+        results = self._submit([self._concrete(x) for x in instances], None, [None] * len(instances))
         seeds = self._seeds(instances, config)
         probs, kept = [], []
         for (structure, _, _), result, seed in zip(instances, results, seeds):
@@ -394,13 +451,9 @@ class TketBackend(Backend):
                 total = p.sum()
                 probs.append(p / total if total > 0 else p)
                 continue
-            flat = joint.reshape(-1)
-            counts = np.random.default_rng(seed).multinomial(config.shots, flat / flat.sum())
-            counts = counts.reshape((2 ** n_post, 2 ** structure.n_open))
-            post_index = int("".join(map(str, structure.post_values)) or "0", 2)
-            row = counts[post_index].astype(float)
-            kept.append(int(row.sum()))
-            probs.append(row.reshape((2,) * structure.n_open))
+            row, n_kept = _sample_postselected(joint, structure, config.shots, seed)
+            probs.append(row)
+            kept.append(n_kept)
         if config.shots is None:
             self.last_kept_fraction_ = np.full(len(probs), np.nan)
             self.last_kept_shots_ = np.zeros(len(probs), dtype=np.int64)
@@ -505,6 +558,18 @@ def _counts_histogram(result, structure: "_Structure") -> tuple[np.ndarray, int]
     return hist.reshape((2,) * n_open), int(hist.sum())
 
 
+def _sample_postselected(joint: np.ndarray, structure: "_Structure", shots: int,
+                         seed: int | None) -> tuple[np.ndarray, int]:
+    """Draw ``shots`` outcomes of the measured bits (post-selected first) from their joint Born
+    distribution; return the kept counts of the open bits, shape ``(2,)*n_open``, and their sum."""
+    flat = np.asarray(joint, dtype=float).reshape(-1)
+    counts = np.random.default_rng(seed).multinomial(shots, flat / flat.sum())
+    counts = counts.reshape((2 ** len(structure.post_bits), 2 ** structure.n_open))
+    post_index = int("".join(map(str, structure.post_values)) or "0", 2)
+    row = counts[post_index].astype(float)
+    return row.reshape((2,) * structure.n_open), int(row.sum())
+
+
 def _histogram(table: np.ndarray, n_open: int) -> np.ndarray:
     """Counts of each outcome of ``n_open`` bits (first bit most significant), shape ``(2,)*n``."""
     if n_open == 0:
@@ -514,180 +579,7 @@ def _histogram(table: np.ndarray, n_open: int) -> np.ndarray:
     return np.bincount(index, minlength=2 ** n_open).astype(float).reshape((2,) * n_open)
 
 
-# -- factories -------------------------------------------------------------------------------
-def _counts_aer_class():
-    """pytket-qiskit's ``AerBackend`` returning counts instead of per-shot memory.
-
-    Converting 8192 per-shot readouts into pytket's outcome arrays costs more than simulating a
-    small circuit; counts carry the same information for our purpose.
-    """
-    AerBackend = _import("pytket.extensions.qiskit", "AerBackend", "pytket-qiskit")
-
-    class CountsAerBackend(AerBackend):
-        _memory = False
-
-    return CountsAerBackend
-
-
-def _set_threads(backend, threads: int | None):
-    """Limit Aer's threads (0: Aer's default, all cores); sentence circuits are too small to gain
-    from threads, and on a busy machine the thread start-up dominates (measured 2x slower)."""
-    if threads is not None:
-        backend._qiskit_backend.set_options(max_parallel_threads=int(threads))  # noqa: SLF001
-    return backend
-
-
-def make_aer(*, optimisation_level: int = 0, min_kept_shots: int = 100,
-             max_parallel_threads: int | None = 1) -> TketBackend:
-    """pytket-qiskit's ``AerBackend``: noiseless shots (registry name ``aer.v1``).
-
-    Optimisation level 0 by default: a noiseless simulator gains nothing from optimisation, and
-    fewer gate parameters make each submission faster.
-    """
-    return TketBackend(_set_threads(_counts_aer_class()(), max_parallel_threads),
-                       optimisation_level=optimisation_level, per_circuit_seed=True,
-                       min_kept_shots=min_kept_shots, name="aer.v1")
-
-
-def make_aer_state(*, optimisation_level: int = 0, min_kept_shots: int = 100) -> TketBackend:
-    """pytket-qiskit's ``AerStateBackend``: exact statevectors through tket (``aer-state.v1``).
-
-    With ``RunConfig(shots=N)`` shots are sampled from the exact distribution, one seeded
-    generator per circuit.
-    """
-    AerStateBackend = _import("pytket.extensions.qiskit", "AerStateBackend", "pytket-qiskit")
-    return TketBackend(AerStateBackend(), optimisation_level=optimisation_level,
-                       min_kept_shots=min_kept_shots, name="aer-state.v1")
-
-
-def _fake_backend_classes() -> dict[str, str]:
-    from qiskit_ibm_runtime import fake_provider
-
-    out = {}
-    for attr in dir(fake_provider):
-        if attr.startswith("Fake") and attr not in ("FakeProviderForBackendV2", "FakeFractionalBackend"):
-            base = re.sub(r"V2$", "", attr[4:])
-            out["fake_" + re.sub(r"(?<!^)(?=[A-Z])", "_", base).lower()] = attr
-    return out
-
-
-def device_noise_model(device: str):
-    """Noise model and native gate set of an offline fake IBM device (``"fake_brisbane"``).
-
-    Two-qubit errors are copied onto the reverse direction of each coupler (real devices reverse a
-    native gate with single-qubit gates only), so routing may use either direction.
-    """
-    _import("qiskit_aer", "AerSimulator", "qiskit-aer")
-    fake_provider = _import_module("qiskit_ibm_runtime.fake_provider", "qiskit-ibm-runtime")
-    from qiskit_aer.noise import NoiseModel
-
-    classes = _fake_backend_classes()
-    key = device.strip().lower()
-    key = key if key.startswith("fake_") else "fake_" + key
-    if key not in classes:
-        raise ConfigError(f"unknown fake device {device!r}; valid: {', '.join(sorted(classes))}")
-    fake = getattr(fake_provider, classes[key])()
-    noise = NoiseModel.from_backend(fake)
-    ops = set(fake.operation_names)
-    two_q = next((g for g in ("ecr", "cz", "cx") if g in ops), None)
-    if two_q is None:
-        raise BackendError(f"device {device!r} has no ecr, cz or cx gate: {sorted(ops)}")
-    local = getattr(noise, "_local_quantum_errors", {}).get(two_q, {})
-    for (a, b), error in list(local.items()):
-        if (b, a) not in local:
-            noise.add_quantum_error(error, two_q, [b, a], warnings=False)
-    return noise, two_q, fake.num_qubits
-
-
-def make_aer_noisy(*, device: str = "fake_brisbane", optimisation_level: int = 2,
-                   simulation_method: str = "automatic", min_kept_shots: int = 100,
-                   max_parallel_threads: int | None = 1) -> TketBackend:
-    """``AerBackend`` with the noise model and coupling map of a fake IBM device (``aer-noisy.v1``).
-
-    Circuits are compiled with the backend's ``default_compilation_pass`` (placement and routing on
-    the device's coupling map), then rebased to the device's native gates (``rz``, ``sx``, ``x``
-    and its two-qubit gate), so the noise model applies to every gate.
-    """
-    from pytket import OpType
-    from pytket.passes import AutoRebase
-
-    noise, two_q, _ = device_noise_model(device)
-    native = {"ecr": OpType.ECR, "cz": OpType.CZ, "cx": OpType.CX}[two_q]
-    backend = _set_threads(_counts_aer_class()(noise_model=noise, simulation_method=simulation_method),
-                           max_parallel_threads)
-    rebase = AutoRebase({native, OpType.Rz, OpType.SX, OpType.X})
-    return TketBackend(backend, optimisation_level=optimisation_level, extra_passes=[rebase],
-                       per_circuit_seed=True, min_kept_shots=min_kept_shots,
-                       name=f"aer-noisy:{device}")
-
-
-def _import_module(module: str, package: str):
-    import importlib
-
-    try:
-        return importlib.import_module(module)
-    except ImportError as exc:
-        raise BackendError(f"{module} is not installed ({exc}); install it with "
-                           f"`pip install {package}`") from None
-
-
-def _import(module: str, attr: str, package: str):
-    return getattr(_import_module(module, package), attr)
-
-
-def _has_ibm_credentials() -> bool:
-    if os.environ.get("QISKIT_IBM_TOKEN"):
-        return True
-    return os.path.exists(os.path.expanduser(os.path.join("~", ".qiskit", "qiskit-ibm.json")))
-
-
-def _has_aws_credentials() -> bool:
-    if os.environ.get("AWS_ACCESS_KEY_ID") or os.environ.get("AWS_PROFILE"):
-        return True
-    return os.path.exists(os.path.expanduser(os.path.join("~", ".aws", "credentials")))
-
-
-def make_hardware(provider: str, device: str, **kwargs) -> TketBackend:
-    """A hardware backend: ``quantinuum``, ``ibm`` or ``braket`` with a device name.
-
-    Raises
-    ------
-    BackendError
-        When the pytket extension is not installed or no credentials are configured.
-    """
-    if not device:
-        raise ConfigError(f"give a device: '{provider}:<device>'")
-    level = kwargs.pop("optimisation_level", 2)
-    if provider == "quantinuum":
-        cls = _import("pytket.extensions.quantinuum", "QuantinuumBackend", "pytket-quantinuum")
-        try:
-            backend = cls(device, **kwargs)
-        except Exception as exc:  # noqa: BLE001
-            raise BackendError(f"could not open Quantinuum device {device!r}: {exc}. Log in with "
-                               "`QuantinuumBackend.login()` or set your Quantinuum credentials.") from exc
-    elif provider == "ibm":
-        cls = _import("pytket.extensions.qiskit", "IBMQBackend", "pytket-qiskit")
-        if not _has_ibm_credentials():
-            raise BackendError("no IBM Quantum credentials found: set QISKIT_IBM_TOKEN or run "
-                               "`QiskitRuntimeService.save_account(channel=..., token=...)` once")
-        try:
-            backend = cls(device, **kwargs)
-        except Exception as exc:  # noqa: BLE001
-            raise BackendError(f"could not open IBM device {device!r}: {exc}") from exc
-    elif provider == "braket":
-        cls = _import("pytket.extensions.braket", "BraketBackend", "pytket-braket")
-        if not _has_aws_credentials():
-            raise BackendError("no AWS credentials found for Amazon Braket: run `aws configure` or "
-                               "set AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY")
-        try:
-            backend = cls(device=device, **kwargs)
-        except Exception as exc:  # noqa: BLE001
-            raise BackendError(f"could not open Braket device {device!r}: {exc}") from exc
-    else:
-        raise ConfigError(f"unknown hardware provider {provider!r}; valid: {', '.join(HARDWARE_PREFIXES)}")
-    return TketBackend(backend, optimisation_level=level, name=f"{provider}:{device}")
-
-
+# -- by name ---------------------------------------------------------------------------------
 def make_backend(name: str, **kwargs) -> Backend:
     """Build a backend by name, including parametrised names.
 
@@ -707,6 +599,7 @@ def make_backend(name: str, **kwargs) -> Backend:
     BackendError
         Missing pytket extension or credentials.
     """
+    from qnlp.backends.providers import make_aer_noisy, make_hardware
     from qnlp.registry import registry
 
     if not isinstance(name, str) or not name.strip():

@@ -554,22 +554,22 @@ def logits_from_estimates(model, heads: list[dict], mask: torch.Tensor) -> torch
     """The classical rest of :meth:`QuantumAttentionModel.forward` with estimated quantities.
 
     Reuses the head functions (:func:`gaussian_weights`, :func:`masked_softmax`) and the model's
-    read-out layer; the masked mean pooling mirrors ``forward``.
+    read-out weights; the masked mean pooling mirrors ``forward``. Computed in float64 (the
+    estimates are float64), so padding a batch differently changes results by ~1e-16 only.
     """
     from qnlp.models.attention.heads import gaussian_weights, masked_softmax
 
     outs = []
     for head, est in zip(model.heads, heads):
-        values = est["values"].to(torch.float32)
         if head.kind == "gaussian":
-            weights = gaussian_weights(est["q"].to(torch.float32), est["k"].to(torch.float32), mask)
+            weights = gaussian_weights(est["q"], est["k"], mask)
         else:
-            weights = masked_softmax(est["scores"].to(torch.float32) * head.log_scale.exp(), mask)
-        outs.append(weights @ values)
+            weights = masked_softmax(est["scores"] * head.log_scale.double().exp(), mask)
+        outs.append(weights @ est["values"])
     feats = torch.cat(outs, -1)
     m = mask.unsqueeze(-1).to(feats.dtype)
     pooled = (feats * m).sum(1) / m.sum(1).clamp(min=1)
-    return model.readout(pooled)
+    return torch.nn.functional.linear(pooled, model.readout.weight.double(), model.readout.bias.double())
 
 
 def shot_predict_proba(model, ids, mask, words=None, *, runner: CircuitRunner,

@@ -485,6 +485,9 @@ def shot_estimates(model, ids: torch.Tensor, mask: torch.Tensor, words=None, *, 
     """
     if fidelity_method not in FIDELITY_METHODS:
         raise ConfigError(f"unknown fidelity_method {fidelity_method!r}; valid: {', '.join(FIDELITY_METHODS)}")
+    if getattr(model, "source", "word") not in ("word", "embedding"):
+        raise ConfigError(f"shot-based inference supports token sources 'word' and 'embedding', not "
+                          f"{model.source!r} (contextual angles and the residual read-out are not translated)")
     t0 = time.perf_counter()
     B, T = ids.shape
     d, L = model.n_qubits, model.n_layers

@@ -19,15 +19,12 @@ Two heads are provided:
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 import torch
 
 from qnlp.errors import ConfigError
-from qnlp.models.attention.states import (
-    circuit_unitary,
-    pauli_expectations,
-    z_expectation,
-)
+from qnlp.models.attention.states import _paulis, circuit_unitary
 
 HEADS = ("gaussian", "fidelity")
 
@@ -59,9 +56,59 @@ def fidelity_scores(qs: torch.Tensor, ks: torch.Tensor) -> torch.Tensor:
     return torch.einsum("btd,bsd->bts", qs.conj(), ks).abs() ** 2
 
 
-def _apply(states: torch.Tensor, angles: torch.Tensor) -> torch.Tensor:
-    """States ``(B, T, D)`` after the shared circuit with ``angles`` ``(L, d, 2)``."""
-    return states @ circuit_unitary(angles).T
+@lru_cache(maxsize=None)
+def _observables(n_qubits: int, dtype: torch.dtype) -> torch.Tensor:
+    """``(2 + 3d, 2**d, 2**d)``: ``Z_0`` (query), ``Z_0`` (key), then ``X_i``, ``Y_i``, ``Z_i`` (values)."""
+    paulis = _paulis(n_qubits)
+    z0 = 2 * n_qubits
+    return paulis[[z0, z0] + list(range(3 * n_qubits))].to(dtype)
+
+
+def head_features(columns: torch.Tensor, params: dict, *, kind: str = "gaussian") -> dict:
+    """Per-token quantities of one head from batch-last token states ``(2**d, N)``.
+
+    Returns a dict of tensors whose last axis is the token axis ``N``:
+
+    * ``"values"`` ``(3d, N)``: ``<X_i>, <Y_i>, <Z_i>`` after the value circuit;
+    * gaussian: ``"query"``, ``"key"`` ``(N,)``: ``<Z_0>`` after the query / key circuit;
+    * fidelity: ``"query"``, ``"key"`` ``(2**d, N)``: the query / key states.
+
+    Expectations are quadratic forms ``psi^H (U^H O U) psi``: the ``2 + 3d`` matrices
+    ``U^H O U`` are built once per call from the shared circuits, then one matrix product over
+    all tokens gives every expectation (instead of applying each circuit to each token).
+    Features are per token, so a caller may compute them for distinct tokens and gather.
+    """
+    if kind not in HEADS:
+        raise ConfigError(f"unknown attention head {kind!r}; valid: {', '.join(HEADS)}")
+    dim, n = columns.shape
+    n_qubits = int(math.log2(dim))
+    u = circuit_unitary(torch.stack([params["query"], params["key"], params["value"]]), dtype=columns.dtype)
+    obs = _observables(n_qubits, columns.dtype)
+    if kind == "gaussian":
+        circ = u[[0, 1] + [2] * (3 * n_qubits)]
+    else:
+        circ, obs = u[2:3], obs[2:]
+    forms = circ.mH @ obs @ circ  # (J, D, D) Hermitian
+    applied = (forms.reshape(-1, dim) @ columns).reshape(-1, dim, n)
+    expect = (columns.conj() * applied).sum(1).real  # (J, N)
+    if kind == "gaussian":
+        return {"query": expect[0], "key": expect[1], "values": expect[2:]}
+    moved = (u[:2].reshape(-1, dim) @ columns).reshape(2, dim, n)
+    return {"query": moved[0], "key": moved[1], "values": expect}
+
+
+def attend_features(features: dict, params: dict, mask: torch.Tensor | None = None,
+                    *, kind: str = "gaussian") -> tuple[torch.Tensor, torch.Tensor]:
+    """:func:`attend` from :func:`head_features` gathered to ``(..., B, T)`` (token axes last)."""
+    values = features["values"].permute(1, 2, 0)  # (B, T, 3d)
+    if kind == "gaussian":
+        weights = gaussian_weights(features["query"], features["key"], mask)
+    elif kind == "fidelity":
+        qs, ks = features["query"].permute(1, 2, 0), features["key"].permute(1, 2, 0)
+        weights = masked_softmax(fidelity_scores(qs, ks) * params["log_scale"].exp(), mask)
+    else:
+        raise ConfigError(f"unknown attention head {kind!r}; valid: {', '.join(HEADS)}")
+    return weights @ values, weights
 
 
 def attend(token_states: torch.Tensor, params: dict, mask: torch.Tensor | None = None,
@@ -87,18 +134,10 @@ def attend(token_states: torch.Tensor, params: dict, mask: torch.Tensor | None =
     weights : torch.Tensor
         ``(B, T, T)`` attention weights (rows sum to 1 over unmasked keys).
     """
-    values = pauli_expectations(_apply(token_states, params["value"]).flatten(0, 1))
-    values = values.reshape(token_states.shape[0], token_states.shape[1], -1)
-    if kind == "gaussian":
-        q = z_expectation(_apply(token_states, params["query"]))
-        k = z_expectation(_apply(token_states, params["key"]))
-        weights = gaussian_weights(q, k, mask)
-    elif kind == "fidelity":
-        scores = fidelity_scores(_apply(token_states, params["query"]), _apply(token_states, params["key"]))
-        weights = masked_softmax(scores * params["log_scale"].exp(), mask)
-    else:
-        raise ConfigError(f"unknown attention head {kind!r}; valid: {', '.join(HEADS)}")
-    return weights @ values, weights
+    b, t, dim = token_states.shape
+    feats = head_features(token_states.reshape(b * t, dim).T, params, kind=kind)
+    feats = {k: v.unflatten(-1, (b, t)) for k, v in feats.items()}
+    return attend_features(feats, params, mask, kind=kind)
 
 
 class AttentionHead(torch.nn.Module):
@@ -131,3 +170,14 @@ class AttentionHead(torch.nn.Module):
 
     def forward(self, token_states, mask=None):
         return attend(token_states, self.params(), mask, kind=self.kind)
+
+    def attend_distinct(self, columns: torch.Tensor, inverse: torch.Tensor, mask=None):
+        """:meth:`forward` for ``token_states = columns.T[inverse]``, without building them.
+
+        ``columns`` ``(2**d, U)`` holds each distinct token state once (batch-last) and
+        ``inverse`` ``(B, T)`` picks a column per position. A token's features depend only on
+        its own state, so they are computed for the ``U`` distinct states and then gathered.
+        """
+        params = self.params()
+        feats = head_features(columns, params, kind=self.kind)
+        return attend_features({k: v[..., inverse] for k, v in feats.items()}, params, mask, kind=self.kind)

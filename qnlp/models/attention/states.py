@@ -137,20 +137,103 @@ def run_layers(psi: torch.Tensor, angles: torch.Tensor, *, entangler: str = "cno
     return psi
 
 
-def prepare_states(angles: torch.Tensor, *, entangler: str = "cnot") -> torch.Tensor:
-    """Token states ``U(angles)|0...0>`` for per-token angles ``(N, L, d, 2)`` -> ``(N, 2**d)``."""
-    n, _, d, _ = angles.shape
-    check_qubits(d)
-    psi = torch.zeros(n, 2 ** d, dtype=torch.complex64)
-    psi[:, 0] = 1
-    return run_layers(psi, angles, entangler=entangler)
+def gate_elements(angles: torch.Tensor, dtype: torch.dtype = torch.complex64, *,
+                  axis: int = -1) -> torch.Tensor:
+    """``RZ(b) @ RY(a)`` for angles with ``(a, b)`` on ``axis``, as 2x2 matrices in its place.
+
+    The same matrices as :func:`rotation_layer`: ``[[c e, -s e], [s e*, c e*]]`` with
+    ``c, s = cos(a/2), sin(a/2)`` and ``e = exp(-ib/2)``. ``angles`` ``(..., 2)`` gives
+    ``(..., 2, 2)``; with ``axis=-2``, ``(..., 2, N)`` gives ``(..., 2, 2, N)`` (batch last).
+    """
+    axis = axis % angles.dim()
+    a, b = (angles * 0.5).unbind(axis)
+    c, s = torch.cos(a), torch.sin(a)
+    real = torch.float64 if dtype == torch.complex128 else torch.float32
+    e = torch.polar(torch.ones_like(b, dtype=real), -b.to(real)).to(dtype)
+    rows = torch.stack([e, e.conj()], axis).unsqueeze(axis + 1)  # RZ scales the rows of RY
+    return rows * torch.stack([c, -s, s, c], axis).to(dtype).unflatten(axis, (2, 2))
 
 
-def circuit_unitary(angles: torch.Tensor, *, entangler: str = "cnot") -> torch.Tensor:
-    """Matrix ``U`` of a shared-parameter circuit ``(L, d, 2)``, so that ``psi' = psi @ U.T``."""
-    d = angles.shape[-2]
-    eye = torch.eye(2 ** d, dtype=torch.complex64)
-    return run_layers(eye, angles, entangler=entangler).T  # column j = U|j>
+def _prepare_columns(angles: torch.Tensor, entangler: str, dtype: torch.dtype) -> torch.Tensor:
+    """``U(angles)|0...0>`` with the batch axis last: ``(N, L, d, 2)`` -> ``(2**d, N)``.
+
+    Same circuit as :func:`run_layers` on ``|0...0>``, computed for speed: the first rotation
+    layer acts on ``|0...0>``, so it gives a product state (the Kronecker product of each gate's
+    first column); later layers apply each qubit's gate as a broadcast multiply-and-sum over a
+    ``(left, 2, right, N)`` view. Keeping the batch axis last makes every elementwise kernel run
+    over a long contiguous axis (torch is slow on broadcasts over tiny trailing axes).
+    """
+    n, n_layers, d, _ = angles.shape
+    gates = gate_elements(angles.permute(1, 2, 3, 0).contiguous(), dtype, axis=-2)  # (L, d, 2, 2, N)
+    perm, signs = _entangler(d, entangler)
+    perm_t = torch.as_tensor(perm) if entangler == "cnot" else None
+    signs_t = None if entangler == "cnot" else torch.as_tensor(signs, dtype=dtype)[:, None]
+
+    def entangle(psi):
+        if d < 2:
+            return psi
+        return psi[perm_t] if perm_t is not None else psi * signs_t
+
+    layers = gates.unbind(0)
+    first = layers[0][:, :, 0].unbind(0)  # per qubit: first column (2, N)
+    psi = first[0]
+    for col in first[1:]:
+        psi = (psi[:, None] * col[None]).flatten(0, 1)
+    psi = entangle(psi)
+    for layer in layers[1:]:
+        for q, g in enumerate(layer.unbind(0)):  # g: (2, 2, N)
+            view = psi.reshape(2 ** q, 1, 2, 2 ** (d - 1 - q), n)
+            psi = (g[None, :, :, None] * view).sum(2).reshape(2 ** d, n)
+        psi = entangle(psi)
+    return psi
+
+
+def prepare_states(angles: torch.Tensor, *, entangler: str = "cnot",
+                   dtype: torch.dtype = torch.complex64) -> torch.Tensor:
+    """Token states ``U(angles)|0...0>`` for per-token angles ``(N, L, d, 2)`` -> ``(N, 2**d)``.
+
+    ``dtype`` is the complex dtype of the states (``torch.complex128`` for reference checks).
+    The result is the transpose of a batch-last array (see :func:`prepare_columns`).
+    """
+    return prepare_columns(angles, entangler=entangler, dtype=dtype).T
+
+
+def prepare_columns(angles: torch.Tensor, *, entangler: str = "cnot",
+                    dtype: torch.dtype = torch.complex64) -> torch.Tensor:
+    """Like :func:`prepare_states` but batch-last: ``(N, L, d, 2)`` -> ``(2**d, N)``."""
+    check_qubits(angles.shape[2])
+    if entangler not in ENTANGLERS:
+        raise ConfigError(f"unknown entangler {entangler!r}; valid: {', '.join(ENTANGLERS)}")
+    return _prepare_columns(angles, entangler, dtype)
+
+
+def circuit_unitary(angles: torch.Tensor, *, entangler: str = "cnot",
+                    dtype: torch.dtype = torch.complex64) -> torch.Tensor:
+    """Matrix ``U`` of a shared-parameter circuit ``(..., L, d, 2)``, so that ``psi' = psi @ U.T``.
+
+    Leading axes batch several circuits (``(3, L, d, 2)`` -> ``(3, 2**d, 2**d)``). Each layer's
+    rotations form one Kronecker product, its rows are permuted (CNOT ring) or signed (CZ ring),
+    and the layers are multiplied.
+    """
+    *lead, n_layers, d, _ = angles.shape
+    if entangler not in ENTANGLERS:
+        raise ConfigError(f"unknown entangler {entangler!r}; valid: {', '.join(ENTANGLERS)}")
+    gates = gate_elements(angles, dtype).unbind(-3)  # d tensors (..., L, 2, 2)
+    k = gates[0]
+    for g in gates[1:]:  # kron: qubit 0 is the most significant bit
+        m = k.shape[-1]
+        k = (k[..., :, None, :, None] * g[..., None, :, None, :]).reshape(*lead, n_layers, 2 * m, 2 * m)
+    if d >= 2:
+        perm, signs = _entangler(d, entangler)
+        if entangler == "cnot":
+            k = k[..., torch.as_tensor(perm), :]
+        else:
+            k = k * torch.as_tensor(signs, dtype=dtype)[:, None]
+    layers = k.unbind(-3)
+    u = layers[0]
+    for layer in layers[1:]:
+        u = layer @ u
+    return u
 
 
 def circuit_depth(n_qubits: int, n_layers: int, entangler: str = "cnot") -> int:

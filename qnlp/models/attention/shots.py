@@ -5,35 +5,18 @@ re-expresses every quantity a head needs as measured circuits, runs them on a py
 (noiseless or noisy shots, hardware, or an exact state simulator), and plugs the estimates into the
 head's classical rest (softmax weights, weighted values, mean pooling, linear read-out).
 
-Circuits
---------
-Angles are radians in torch and half-turns in pytket (``Ry(a/pi)``); qubit ``i`` of the torch
-code (most significant bit) is pytket's ``q[i]``, and pytket's default statevector order is the
-same (ILO-BE), so translated circuits reproduce ``prepare_states`` exactly (tested).
+Circuits (radians -> half-turns; states.py's qubit 0, the most significant bit, is ``q[0]``, as
+in pytket's default statevector order, so translations reproduce ``prepare_states`` exactly):
+gaussian head, query/key ``U_head U_pos U_word |0>`` in the Z basis and the value circuit once per
+basis X, Y, Z (all qubits at once); fidelity head, compute-uncompute ``V_s^dag V_t |0>`` measuring
+``P(0...0) = |<q_t|k_s>|**2`` (default; ``d`` qubits, variance ``F(1-F)/N``) or a swap test
+(``2d + 1`` qubits, controlled swaps, variance ``(1-F**2)/N``).
 
-* Token state: per layer ``Ry``, ``Rz`` on every qubit, then the CNOT (or CZ) ring; positional
-  phases ``Rz(t * w_i)`` on qubit ``i``.
-* Gaussian head: query and key circuit ``U_head U_pos U_word |0>`` measured in the Z basis
-  (``<Z_0>``); the value circuit measured once per basis X, Y, Z (``H`` or ``Sdg; H`` before
-  measuring), each circuit giving that Pauli for all qubits at once: 5 circuits per token.
-* Fidelity head: ``|<q_t|k_s>|**2`` by compute-uncompute (default): ``V_s^dag V_t |0>`` with
-  ``V = U_head U_pos U_word``, measuring all-zeros, whose probability is the overlap. A swap test
-  (``fidelity_method="swap"``) needs ``2d + 1`` qubits and ``d`` controlled swaps and reads the
-  overlap as ``2 P(0) - 1``, whose variance ``(1 - F**2)/N`` is never below compute-uncompute's
-  ``F (1 - F)/N``; compute-uncompute has twice the depth but ``d`` qubits and no three-qubit gates,
-  which is cheaper on every device here. Both are available.
-
-Speed and reproducibility
--------------------------
-Each circuit *structure* (kind, basis, positional) is built once with symbolic parameters and
-compiled once per backend (placement, routing, rebase); concrete circuits are copies with
-``symbol_substitution``. Identical circuits (a word repeated within or across sentences, the same
-(query, key) word pair) are run once. Circuit ``c`` is seeded from ``seed`` and a hash of its
-structure and parameter values, never its position, so results do not depend on batching. pytket's
-Aer backends take one seed per ``process_circuits`` call (qiskit-aer derives the seeds of later
-circuits of a job from their positions), so with a seed each circuit is its own call (all submitted
-before any result is read); without a seed, or on backends that take no seed, the whole batch is
-one call.
+Each circuit structure is compiled once per backend with symbolic parameters and instantiated by
+``symbol_substitution``; identical circuits run once; circuit ``c`` is seeded from ``seed`` and a
+hash of its structure and values, so results do not depend on batching. pytket's Aer backends take
+one seed per ``process_circuits`` call, so a seeded run submits each circuit in its own call (all
+before any result is read); otherwise the batch is one call. See docs/attention.md.
 """
 
 from __future__ import annotations
@@ -138,10 +121,6 @@ class _Structure:
     symbols: list = field(default_factory=list)
     template: object = None
     read: int = 0  # measured bits (c[0..read-1])
-
-    @property
-    def key(self) -> tuple:
-        return (self.kind, self.basis, self.positional, self.n_layers, self.n_qubits, self.head_layers)
 
     def build(self, entangler: str, measure: bool) -> None:
         import sympy
@@ -315,12 +294,10 @@ class CircuitRunner:
     def _execution_backend(self):
         """The backend that runs the compiled circuits.
 
-        qiskit-aer spends about 9 s per job loading a whole-device noise model (fake_brisbane, 127
-        qubits) however small the circuit, so per-circuit seeded jobs would be slow. A noisy Aer
-        backend is therefore replaced, for execution only, by one whose noise model keeps only the
-        errors on the physical qubits the compiled structures use; every gate and readout of the
-        circuits lies on those qubits, so the noise (and, with the same seed, the counts) is the
-        same. Compilation still uses the full device.
+        qiskit-aer spends ~9 s per job loading a whole-device noise model (fake_brisbane), so a
+        noisy Aer backend is replaced, for execution only, by one whose noise model keeps the
+        (local) errors on the physical qubits the compiled structures use: the same noise for these
+        circuits (same seed, same counts). Compilation still uses the full device.
         """
         noise = getattr(self.backend, "_noise_model", None)
         if noise is None or not hasattr(noise, "_local_quantum_errors"):
@@ -420,11 +397,9 @@ class CircuitRunner:
 class _fast_parameter_conversion:
     """Scoped fast path for float gate parameters in pytket-qiskit's ``tk_to_qiskit``.
 
-    pytket-qiskit 0.7x converts every gate parameter with ``float((p * sympy.pi).evalf())``,
-    which costs ~0.4 ms per gate on this machine: more than simulating a 4-qubit circuit (a
-    235-gate noisy-device circuit took 0.1-0.4 s to convert, Aer then ran it in ~10 ms). Inside
-    this context a plain float parameter is converted as ``p * math.pi`` (the same value to one
-    ulp); anything else goes to the original function. The patch is undone on exit.
+    pytket-qiskit converts each parameter as ``float((p * sympy.pi).evalf())`` (~0.4 ms per gate:
+    more than simulating a 4-qubit circuit). Inside this context a plain float becomes
+    ``p * math.pi`` (same value to one ulp); the patch is undone on exit.
     """
 
     def __enter__(self):
@@ -466,10 +441,6 @@ class ShotReport:
     n_unique: int  # circuits run
     n_structures: int
     seconds: float
-
-    @property
-    def circuits_per_sentence(self) -> float:
-        return self.n_unique / max(1, self.n_sentences)
 
 
 def _half_turns(x: torch.Tensor) -> np.ndarray:
@@ -525,13 +496,7 @@ def shot_estimates(model, ids: torch.Tensor, mask: torch.Tensor, words=None, *, 
                         v = np.concatenate([state_values(b, t, head.query), state_values(b, s, head.key)])
                         jobs.append(_Job(pair, v))
                         slots.append((h, "score", b, t, s))
-    index: dict[tuple, int] = {}
-    unique = []
-    for job in jobs:
-        if job.key not in index:
-            index[job.key] = len(unique)
-            unique.append(job)
-    estimates = runner.run(unique)
+    estimates = runner.run(jobs)  # runs each distinct circuit once
     heads = [{"values": torch.zeros(B, T, 3 * d, dtype=torch.float64)} for _ in model.heads]
     for h, head in enumerate(model.heads):
         if head.kind == "gaussian":
@@ -539,8 +504,7 @@ def shot_estimates(model, ids: torch.Tensor, mask: torch.Tensor, words=None, *, 
             heads[h]["k"] = torch.zeros(B, T, dtype=torch.float64)
         else:
             heads[h]["scores"] = torch.zeros(B, T, T, dtype=torch.float64)
-    for job, (h, what, b, t, s) in zip(jobs, slots):
-        e = estimates[index[job.key]]
+    for e, (h, what, b, t, s) in zip(estimates, slots):
         if what.startswith("v"):
             j = "XYZ".index(what[1])  # layout of pauli_expectations: X_0..X_{d-1}, Y_0.., Z_0..
             heads[h]["values"][b, t, j * d:(j + 1) * d] = torch.as_tensor(e)
@@ -548,7 +512,7 @@ def shot_estimates(model, ids: torch.Tensor, mask: torch.Tensor, words=None, *, 
             heads[h][what[0]][b, t] = float(e[0])
         else:
             heads[h]["scores"][b, t, s] = float(e[0])
-    report = ShotReport(B, len(jobs), len(unique), len({j.structure for j in unique}),
+    report = ShotReport(B, len(jobs), len({j.key for j in jobs}), len({j.structure for j in jobs}),
                         time.perf_counter() - t0)
     return heads, report
 

@@ -162,7 +162,7 @@ class TensorNetworkClassifier:
                                          epochs=self.epochs, evaluate_on_train=False, verbose="suppress",
                                          log_dir=log_dir, seed=self.seed)
                 t0 = time.perf_counter()
-                trainer.fit(Dataset(circuits, targets, batch_size=self.batch_size))
+                trainer.fit(Dataset(circuits, targets.tolist(), batch_size=self.batch_size))
                 self.train_seconds_ = time.perf_counter() - t0
         finally:
             random.setstate(py_state)

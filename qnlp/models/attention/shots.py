@@ -14,9 +14,11 @@ basis X, Y, Z (all qubits at once); fidelity head, compute-uncompute ``V_s^dag V
 
 Each circuit structure is compiled once per backend with symbolic parameters and instantiated by
 ``symbol_substitution``; identical circuits run once; circuit ``c`` is seeded from ``seed`` and a
-hash of its structure and values, so results do not depend on batching. pytket's Aer backends take
-one seed per ``process_circuits`` call, so a seeded run submits each circuit in its own call (all
-before any result is read); otherwise the batch is one call. See docs/attention.md.
+hash of its structure and values, so results do not depend on batching. On noiseless ``aer`` all
+circuits go to qiskit-aer in one call that returns their Born distributions, and each circuit's
+shots are drawn with its own seed (:mod:`qnlp.backends.aer_direct`). Elsewhere pytket's Aer
+backends take one seed per ``process_circuits`` call, so a seeded run submits each circuit in its
+own call (all before any result is read); otherwise the batch is one call. See docs/attention.md.
 """
 
 from __future__ import annotations
@@ -268,6 +270,8 @@ class CircuitRunner:
         self._cache: dict[tuple, np.ndarray] = {}
         self._executor = None
         self.n_submitted = 0
+        self._born = _born_simulator(self.backend, self.uses_state)
+        self._templates: dict[tuple, object] = {}
 
     def _structure(self, key: tuple):
         if key not in self._compiled:
@@ -337,7 +341,44 @@ class CircuitRunner:
             self._cache[job.key] = est
         return [self._cache[j.key] for j in jobs]
 
+    def _run_born(self, jobs: list[_Job]) -> list[np.ndarray] | None:
+        """Noiseless Aer: Born probabilities of all jobs from one Aer call, shots drawn per circuit
+        with its own seed (see :mod:`qnlp.backends.aer_direct`); ``None`` when a structure has
+        no faithful template (the caller then uses pytket's path)."""
+        from pytket.unit_id import Bit
+
+        from qnlp.backends.aer_direct import born_probabilities, build_template
+
+        groups: dict[tuple, list[int]] = {}
+        for i, job in enumerate(jobs):
+            s, compiled = self._structure(job.structure)
+            if job.structure not in self._templates:
+                self._templates[job.structure] = build_template(
+                    compiled, s.symbols, [Bit("c", j) for j in range(s.read)])
+            if self._templates[job.structure] is None:
+                return None
+            groups.setdefault(job.structure, []).append(i)
+        batches = [(self._templates[key], np.asarray([jobs[i].values for i in members], dtype=float))
+                   for key, members in groups.items()]
+        try:
+            blocks = born_probabilities(self._born, batches)
+        except Exception as exc:  # noqa: BLE001
+            raise BackendError(f"backend {self.name!r} failed to run the circuits: {exc}") from exc
+        self.n_submitted += len(jobs)
+        out: list = [None] * len(jobs)
+        for members, block in zip(groups.values(), blocks):
+            for i, p in zip(members, block):
+                job = jobs[i]
+                seed = None if self.seed is None else circuit_seed(self.seed, job.key)
+                counts = np.random.default_rng(seed).multinomial(self.shots, p / p.sum())
+                out[i] = self._compiled[job.structure][0].estimate(counts / self.shots)
+        return out
+
     def _run(self, jobs: list[_Job]) -> list[np.ndarray]:
+        if self._born is not None and jobs:
+            done = self._run_born(jobs)
+            if done is not None:
+                return done
         circuits, structures, seeds = [], [], []
         for job in jobs:
             s, compiled = self._structure(job.structure)
@@ -421,6 +462,19 @@ class _fast_parameter_conversion:
     def __exit__(self, *exc):
         if self.module is not None and self.original is not None:
             self.module._param_to_qiskit = self.original
+
+
+def _born_simulator(backend, uses_state: bool):
+    """A noiseless statevector AerSimulator when ``backend`` is pytket's noiseless ``AerBackend``
+    (its shots are drawn from the Born distribution, so we may draw them ourselves), else ``None``."""
+    try:
+        from pytket.extensions.qiskit import AerBackend
+        from qiskit_aer import AerSimulator
+    except ImportError:
+        return None
+    if uses_state or not isinstance(backend, AerBackend) or getattr(backend, "_noise_model", None) is not None:
+        return None
+    return AerSimulator(method="statevector", max_parallel_threads=1)
 
 
 def _device_qubits(backend) -> int | None:

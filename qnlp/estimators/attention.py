@@ -198,6 +198,18 @@ class _AttentionClassifierBase(ClassifierMixin, BaseEstimator):
         return clf
 
 
+class _ExtraInputs:
+    """Forward inputs after ``(ids, mask, words)``: contextual embeddings (or ``None, None``),
+    then tree distances."""
+
+    def __init__(self, embedded, distances):
+        self.embedded, self.distances = embedded, distances
+
+    def batch(self, idx, width: int) -> tuple:
+        head = self.embedded.batch(idx, width) if self.embedded is not None else (None, None)
+        return (*head, self.distances.batch(idx, width))
+
+
 class QuantumAttentionClassifier(_AttentionClassifierBase):
     """Quantum self-attention network (QSANN-style) on raw sentences, simulated exactly.
 
@@ -230,6 +242,10 @@ class QuantumAttentionClassifier(_AttentionClassifierBase):
         of the sentence embedding added to the logits (skip connection).
     embedding_cache : path or None
         ``source="minilm"``: folder of the on-disk embedding cache (``None``: memory only).
+    syntax : bool
+        Syntax-aware attention: every head subtracts ``beta * (distance in the dependency tree)``
+        from its scores, ``beta >= 0`` trained per head; trees from the bundled offline parser
+        (:mod:`qnlp.models.attention.syntax`; parsing costs ~10 ms a sentence).
     epochs, batch_size, learning_rate, weight_decay
         Adam training settings (``batch_size=None``: full batch).
     unk_rate : float
@@ -249,7 +265,7 @@ class QuantumAttentionClassifier(_AttentionClassifierBase):
 
     def __init__(self, *, head="gaussian", n_qubits=4, n_layers=2, n_heads=1, source="word",
                  embed_dim=64, init_scale=1.0, positional=False, sentence_token=False,
-                 residual=False, embedding_cache=None, epochs=30, batch_size=32,
+                 residual=False, embedding_cache=None, syntax=False, epochs=30, batch_size=32,
                  learning_rate=0.05, weight_decay=0.0,
                  unk_rate=0.1, max_len=256, seed=0, n_threads=1, verbose=False):
         self.head = head
@@ -263,6 +279,7 @@ class QuantumAttentionClassifier(_AttentionClassifierBase):
         self.sentence_token = sentence_token
         self.residual = residual
         self.embedding_cache = embedding_cache
+        self.syntax = syntax
         self.epochs = epochs
         self.batch_size = batch_size
         self.learning_rate = learning_rate
@@ -278,11 +295,16 @@ class QuantumAttentionClassifier(_AttentionClassifierBase):
         return self.source in ("embedding", "minilm")
 
     def _embed(self, texts):
-        if self.source != "minilm":
-            return None
-        from qnlp.models.attention.embeddings import shared_encoder
+        emb = None
+        if self.source == "minilm":
+            from qnlp.models.attention.embeddings import shared_encoder
 
-        return shared_encoder(self.embedding_cache).encode(texts)
+            emb = shared_encoder(self.embedding_cache).encode(texts)
+        if not self.syntax:
+            return emb
+        from qnlp.models.attention.syntax import SyntaxDistances
+
+        return _ExtraInputs(emb, SyntaxDistances(texts, self.max_len))
 
     def _build(self, vocab, n_classes, generator):
         from qnlp.models.attention.model import QuantumAttentionModel
@@ -292,7 +314,8 @@ class QuantumAttentionClassifier(_AttentionClassifierBase):
                                      embed_dim=int(self.embed_dim), init_scale=float(self.init_scale),
                                      positional=bool(self.positional),
                                      sentence_token=bool(self.sentence_token),
-                                     residual=bool(self.residual), generator=generator)
+                                     residual=bool(self.residual), syntax=bool(self.syntax),
+                                     generator=generator)
 
     def circuit_depth(self) -> dict:
         """Depths of the token-state and head circuits (RY, RZ and CNOT each one step)."""
@@ -333,15 +356,19 @@ class QuantumAttentionClassifier(_AttentionClassifierBase):
         from qnlp.models.attention.shots import CircuitRunner, ShotReport, shot_predict_proba
 
         check_is_fitted(self, "model_")
-        tokens = self._tokens(X)
+        texts = check_texts(X)
+        tokens = self._tokens(texts)
+        syntax = self._embed(texts) if self.syntax and self.source != "minilm" else None
         runner = CircuitRunner(backend, shots=shots, seed=seed,
                                entangler=getattr(self.model_, "entangler", "cnot"))
         out, total = [], ShotReport(0, 0, 0, 0, 0.0)
         with _torch_threads(self.n_threads):
             for start in range(0, len(tokens), 256):
                 ids, mask, words = self._inputs(tokens[start:start + 256])
+                dist = None if syntax is None else syntax.distances.batch(
+                    np.arange(start, start + len(ids)), ids.shape[1])
                 probs, rep = shot_predict_proba(self.model_, ids, mask, words, runner=runner,
-                                                fidelity_method=fidelity_method)
+                                                fidelity_method=fidelity_method, distances=dist)
                 out.append(probs)
                 total = ShotReport(total.n_sentences + rep.n_sentences, total.n_circuits + rep.n_circuits,
                                    runner.n_submitted, len(runner._compiled), total.seconds + rep.seconds)

@@ -40,15 +40,19 @@ def masked_softmax(scores: torch.Tensor, mask: torch.Tensor | None) -> torch.Ten
     return torch.nan_to_num(w, nan=0.0)  # rows of a fully padded sentence
 
 
-def gaussian_weights(q: torch.Tensor, k: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
-    """QSANN weights ``softmax_s(-(q_t - k_s)**2)``: ``q``, ``k`` ``(B, T)`` -> ``(B, T, T)``.
+def gaussian_weights(q: torch.Tensor, k: torch.Tensor, mask: torch.Tensor | None = None,
+                     bias: torch.Tensor | None = None) -> torch.Tensor:
+    """QSANN weights ``softmax_s(-(q_t - k_s)**2 - bias_ts)``: ``q``, ``k`` ``(B, T)`` -> ``(B, T, T)``.
+
+    ``bias`` ``(B, T, T)`` (optional) is subtracted from the scores, e.g. ``beta * tree distance``.
 
     >>> import torch
     >>> w = gaussian_weights(torch.tensor([[0.0, 1.0]]), torch.tensor([[0.0, 1.0]]))
     >>> [round(float(x), 4) for x in w[0, 0]]
     [0.7311, 0.2689]
     """
-    return masked_softmax(-(q[:, :, None] - k[:, None, :]) ** 2, mask)
+    scores = -(q[:, :, None] - k[:, None, :]) ** 2
+    return masked_softmax(scores if bias is None else scores - bias, mask)
 
 
 def fidelity_scores(qs: torch.Tensor, ks: torch.Tensor) -> torch.Tensor:
@@ -98,21 +102,23 @@ def head_features(columns: torch.Tensor, params: dict, *, kind: str = "gaussian"
 
 
 def attend_features(features: dict, params: dict, mask: torch.Tensor | None = None,
-                    *, kind: str = "gaussian") -> tuple[torch.Tensor, torch.Tensor]:
+                    *, kind: str = "gaussian", bias: torch.Tensor | None = None
+                    ) -> tuple[torch.Tensor, torch.Tensor]:
     """:func:`attend` from :func:`head_features` gathered to ``(..., B, T)`` (token axes last)."""
     values = features["values"].permute(1, 2, 0)  # (B, T, 3d)
     if kind == "gaussian":
-        weights = gaussian_weights(features["query"], features["key"], mask)
+        weights = gaussian_weights(features["query"], features["key"], mask, bias)
     elif kind == "fidelity":
         qs, ks = features["query"].permute(1, 2, 0), features["key"].permute(1, 2, 0)
-        weights = masked_softmax(fidelity_scores(qs, ks) * params["log_scale"].exp(), mask)
+        scores = fidelity_scores(qs, ks) * params["log_scale"].exp()
+        weights = masked_softmax(scores if bias is None else scores - bias, mask)
     else:
         raise ConfigError(f"unknown attention head {kind!r}; valid: {', '.join(HEADS)}")
     return weights @ values, weights
 
 
 def attend(token_states: torch.Tensor, params: dict, mask: torch.Tensor | None = None,
-           *, kind: str = "gaussian") -> tuple[torch.Tensor, torch.Tensor]:
+           *, kind: str = "gaussian", bias: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """One quantum self-attention head.
 
     Parameters
@@ -125,6 +131,9 @@ def attend(token_states: torch.Tensor, params: dict, mask: torch.Tensor | None =
     mask : torch.Tensor, optional
         ``(B, T)`` bool, True for real tokens.
     kind : {"gaussian", "fidelity"}
+    bias : torch.Tensor, optional
+        ``(B, T, T)`` subtracted from the scores before the softmax (syntax-aware attention:
+        ``beta * tree distance``).
 
     Returns
     -------
@@ -137,7 +146,7 @@ def attend(token_states: torch.Tensor, params: dict, mask: torch.Tensor | None =
     b, t, dim = token_states.shape
     feats = head_features(token_states.reshape(b * t, dim).T, params, kind=kind)
     feats = {k: v.unflatten(-1, (b, t)) for k, v in feats.items()}
-    return attend_features(feats, params, mask, kind=kind)
+    return attend_features(feats, params, mask, kind=kind, bias=bias)
 
 
 class AttentionHead(torch.nn.Module):
@@ -151,9 +160,13 @@ class AttentionHead(torch.nn.Module):
     kind : {"gaussian", "fidelity"}
     generator : torch.Generator
         Source of the initial angles (uniform in ``[0, 2*pi)``).
+    syntax : bool
+        Hold a trainable ``beta = softplus(syntax_beta) >= 0`` (initially 0.5) that scales the
+        tree distances passed to :meth:`forward` into a score penalty.
     """
 
-    def __init__(self, n_qubits: int, n_layers: int, kind: str, generator: torch.Generator):
+    def __init__(self, n_qubits: int, n_layers: int, kind: str, generator: torch.Generator,
+                 syntax: bool = False):
         super().__init__()
         if kind not in HEADS:
             raise ConfigError(f"unknown attention head {kind!r}; valid: {', '.join(HEADS)}")
@@ -164,14 +177,22 @@ class AttentionHead(torch.nn.Module):
             self.register_parameter(name, torch.nn.Parameter(init))
         if kind == "fidelity":
             self.log_scale = torch.nn.Parameter(torch.tensor(math.log(4.0)))
+        if syntax:
+            self.syntax_beta = torch.nn.Parameter(torch.tensor(math.log(math.expm1(0.5))))
 
     def params(self) -> dict:
         return dict(self.named_parameters())
 
-    def forward(self, token_states, mask=None):
-        return attend(token_states, self.params(), mask, kind=self.kind)
+    def bias(self, distances: torch.Tensor | None) -> torch.Tensor | None:
+        """Score penalty ``beta * distances`` (``None`` without distances or a syntax weight)."""
+        if distances is None or not hasattr(self, "syntax_beta"):
+            return None
+        return torch.nn.functional.softplus(self.syntax_beta) * distances
 
-    def attend_distinct(self, columns: torch.Tensor, inverse: torch.Tensor, mask=None):
+    def forward(self, token_states, mask=None, distances=None):
+        return attend(token_states, self.params(), mask, kind=self.kind, bias=self.bias(distances))
+
+    def attend_distinct(self, columns: torch.Tensor, inverse: torch.Tensor, mask=None, distances=None):
         """:meth:`forward` for ``token_states = columns.T[inverse]``, without building them.
 
         ``columns`` ``(2**d, U)`` holds each distinct token state once (batch-last) and
@@ -180,4 +201,5 @@ class AttentionHead(torch.nn.Module):
         """
         params = self.params()
         feats = head_features(columns, params, kind=self.kind)
-        return attend_features({k: v[..., inverse] for k, v in feats.items()}, params, mask, kind=self.kind)
+        return attend_features({k: v[..., inverse] for k, v in feats.items()}, params, mask,
+                               kind=self.kind, bias=self.bias(distances))

@@ -112,13 +112,17 @@ class QuantumAttentionModel(torch.nn.Module):
     residual : bool
         ``source="minilm"``: add a linear read-out of the sentence embedding to the logits, so
         the quantum features add to the embedding instead of replacing it.
+    syntax : bool
+        Syntax-aware attention: each head subtracts ``beta_h * tree distance`` from its scores
+        (trainable ``beta_h >= 0``; distances from :mod:`qnlp.models.attention.syntax`, passed
+        to :meth:`forward`).
     generator : torch.Generator
     """
 
     def __init__(self, vocab: Vocabulary, n_classes: int, *, n_qubits: int = 4, n_layers: int = 2,
                  n_heads: int = 1, head: str = "gaussian", source: str = "word", embed_dim: int = 64,
                  init_scale: float = 1.0, positional: bool = False, sentence_token: bool = False,
-                 residual: bool = False, generator: torch.Generator):
+                 residual: bool = False, syntax: bool = False, generator: torch.Generator):
         super().__init__()
         if head not in HEADS:
             raise ConfigError(f"unknown head {head!r}; valid: {', '.join(HEADS)}")
@@ -145,7 +149,8 @@ class QuantumAttentionModel(torch.nn.Module):
         if self.positional:
             self.frequencies = torch.nn.Parameter(torch.rand(n_qubits, generator=generator) * math.pi / 4)
         self.heads = torch.nn.ModuleList(
-            AttentionHead(n_qubits, n_layers, head, generator) for _ in range(n_heads))
+            AttentionHead(n_qubits, n_layers, head, generator, syntax=syntax) for _ in range(n_heads))
+        self.syntax = bool(syntax)
         self.readout = torch.nn.Linear(3 * n_qubits * n_heads, n_classes)
         with torch.no_grad():
             self.readout.weight.copy_(torch.randn(self.readout.weight.shape, generator=generator) * 0.1)
@@ -195,17 +200,24 @@ class QuantumAttentionModel(torch.nn.Module):
 
     def forward(self, ids: torch.Tensor, mask: torch.Tensor, words: list[str] | None = None,
                 token_embeddings: torch.Tensor | None = None,
-                sentence_embeddings: torch.Tensor | None = None, *, return_weights: bool = False):
+                sentence_embeddings: torch.Tensor | None = None, distances: torch.Tensor | None = None,
+                *, return_weights: bool = False):
         """Logits ``(B, n_classes)`` (and the per-head attention weights if asked).
 
         ``source="minilm"`` needs ``token_embeddings`` ``(B, T, 384)`` aligned to ``ids`` and
         ``sentence_embeddings`` ``(B, 384)`` (see :meth:`EmbeddedTexts.batch
-        <qnlp.models.attention.embeddings.EmbeddedTexts.batch>`).
+        <qnlp.models.attention.embeddings.EmbeddedTexts.batch>`). ``syntax=True`` needs
+        ``distances`` ``(B, T, T)``: tree distances between the tokens (a prepended sentence
+        token gets distance 0 to every token).
         """
+        if self.syntax and distances is None:
+            raise ConfigError("syntax=True needs the tokens' tree distances (distances=...)")
         if self.source == "minilm":
             if token_embeddings is None or sentence_embeddings is None:
                 raise ConfigError("source='minilm' needs token_embeddings and sentence_embeddings")
             states, mask = self.contextual_states(token_embeddings, sentence_embeddings, mask)
+            if distances is not None and states.shape[1] == distances.shape[1] + 1:
+                distances = torch.nn.functional.pad(distances, (1, 0, 1, 0))
         elif not self.positional:  # features per distinct word, then gathered (same numbers)
             uniq, inverse = torch.unique(ids, return_inverse=True)
             columns = prepare_columns(self.token_angles(uniq, words))
@@ -215,9 +227,9 @@ class QuantumAttentionModel(torch.nn.Module):
         if self.positional:
             states = states * position_phases(states.shape[1], self.frequencies)
         if states is None:
-            outs, weights = zip(*(h.attend_distinct(columns, inverse, mask) for h in self.heads))
+            outs, weights = zip(*(h.attend_distinct(columns, inverse, mask, distances) for h in self.heads))
         else:
-            outs, weights = zip(*(h(states, mask) for h in self.heads))
+            outs, weights = zip(*(h(states, mask, distances) for h in self.heads))
         feats = torch.cat(outs, -1)
         m = mask.unsqueeze(-1).to(feats.dtype)
         pooled = (feats * m).sum(1) / m.sum(1).clamp(min=1)

@@ -571,7 +571,8 @@ def shot_estimates(model, ids: torch.Tensor, mask: torch.Tensor, words=None, *, 
     return heads, report
 
 
-def logits_from_estimates(model, heads: list[dict], mask: torch.Tensor) -> torch.Tensor:
+def logits_from_estimates(model, heads: list[dict], mask: torch.Tensor,
+                          distances: torch.Tensor | None = None) -> torch.Tensor:
     """The classical rest of :meth:`QuantumAttentionModel.forward` with estimated quantities.
 
     Reuses the head functions (:func:`gaussian_weights`, :func:`masked_softmax`) and the model's
@@ -582,10 +583,12 @@ def logits_from_estimates(model, heads: list[dict], mask: torch.Tensor) -> torch
 
     outs = []
     for head, est in zip(model.heads, heads):
+        bias = head.bias(None if distances is None else distances.double())  # syntax-aware heads
         if head.kind == "gaussian":
-            weights = gaussian_weights(est["q"], est["k"], mask)
+            weights = gaussian_weights(est["q"], est["k"], mask, bias)
         else:
-            weights = masked_softmax(est["scores"] * head.log_scale.double().exp(), mask)
+            scores = est["scores"] * head.log_scale.double().exp()
+            weights = masked_softmax(scores if bias is None else scores - bias, mask)
         outs.append(weights @ est["values"])
     feats = torch.cat(outs, -1)
     m = mask.unsqueeze(-1).to(feats.dtype)
@@ -594,7 +597,8 @@ def logits_from_estimates(model, heads: list[dict], mask: torch.Tensor) -> torch
 
 
 def shot_predict_proba(model, ids, mask, words=None, *, runner: CircuitRunner,
-                       fidelity_method: str = "inverse") -> tuple[np.ndarray, ShotReport]:
+                       fidelity_method: str = "inverse",
+                       distances: torch.Tensor | None = None) -> tuple[np.ndarray, ShotReport]:
     """Class probabilities of one padded batch from circuits run on ``backend``.
 
     Parameters
@@ -606,6 +610,8 @@ def shot_predict_proba(model, ids, mask, words=None, *, runner: CircuitRunner,
         Backend, shots and seed (reuse one runner across batches: compiled structures and
         already-run circuits are cached).
     fidelity_method : {"inverse", "swap"}
+    distances : torch.Tensor, optional
+        ``(B, T, T)`` tree distances, for syntax-aware heads (a classical score penalty).
 
     Returns
     -------
@@ -613,7 +619,9 @@ def shot_predict_proba(model, ids, mask, words=None, *, runner: CircuitRunner,
         ``(B, n_classes)``.
     report : ShotReport
     """
+    if getattr(model, "syntax", False) and distances is None:
+        raise ConfigError("syntax=True needs the tokens' tree distances (distances=...)")
     heads, report = shot_estimates(model, ids, mask, words, runner=runner, fidelity_method=fidelity_method)
     with torch.no_grad():
-        probs = torch.softmax(logits_from_estimates(model, heads, mask), -1)
+        probs = torch.softmax(logits_from_estimates(model, heads, mask, distances), -1)
     return probs.double().numpy(), report

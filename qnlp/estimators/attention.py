@@ -246,6 +246,9 @@ class QuantumAttentionClassifier(_AttentionClassifierBase):
         Syntax-aware attention: every head subtracts ``beta * (distance in the dependency tree)``
         from its scores, ``beta >= 0`` trained per head; trees from the bundled offline parser
         (:mod:`qnlp.models.attention.syntax`; parsing costs ~10 ms a sentence).
+    n_blocks : int
+        Stacked attention blocks with residual connections (see
+        :class:`~qnlp.models.attention.model.QuantumAttentionModel`); exact engine only.
     epochs, batch_size, learning_rate, weight_decay
         Adam training settings (``batch_size=None``: full batch).
     unk_rate : float
@@ -265,7 +268,7 @@ class QuantumAttentionClassifier(_AttentionClassifierBase):
 
     def __init__(self, *, head="gaussian", n_qubits=4, n_layers=2, n_heads=1, source="word",
                  embed_dim=64, init_scale=1.0, positional=False, sentence_token=False,
-                 residual=False, embedding_cache=None, syntax=False, epochs=30, batch_size=32,
+                 residual=False, embedding_cache=None, syntax=False, n_blocks=1, epochs=30, batch_size=32,
                  learning_rate=0.05, weight_decay=0.0,
                  unk_rate=0.1, max_len=256, seed=0, n_threads=1, verbose=False):
         self.head = head
@@ -280,6 +283,7 @@ class QuantumAttentionClassifier(_AttentionClassifierBase):
         self.residual = residual
         self.embedding_cache = embedding_cache
         self.syntax = syntax
+        self.n_blocks = n_blocks
         self.epochs = epochs
         self.batch_size = batch_size
         self.learning_rate = learning_rate
@@ -315,7 +319,7 @@ class QuantumAttentionClassifier(_AttentionClassifierBase):
                                      positional=bool(self.positional),
                                      sentence_token=bool(self.sentence_token),
                                      residual=bool(self.residual), syntax=bool(self.syntax),
-                                     generator=generator)
+                                     n_blocks=int(self.n_blocks), generator=generator)
 
     def circuit_depth(self) -> dict:
         """Depths of the token-state and head circuits (RY, RZ and CNOT each one step)."""

@@ -116,13 +116,20 @@ class QuantumAttentionModel(torch.nn.Module):
         Syntax-aware attention: each head subtracts ``beta_h * tree distance`` from its scores
         (trainable ``beta_h >= 0``; distances from :mod:`qnlp.models.attention.syntax`, passed
         to :meth:`forward`).
+    n_blocks : int
+        Stacked attention blocks (``source`` "word" or "embedding"). Block ``b > 1`` re-prepares
+        each token's state from its own angles plus a trained linear map of the previous
+        block's output (a residual in angle space, initially zero, so a new block starts by
+        re-reading the same states), applies its own heads, and adds their output to the
+        previous features (a classical residual). The mean of the last features is read out.
     generator : torch.Generator
     """
 
     def __init__(self, vocab: Vocabulary, n_classes: int, *, n_qubits: int = 4, n_layers: int = 2,
                  n_heads: int = 1, head: str = "gaussian", source: str = "word", embed_dim: int = 64,
                  init_scale: float = 1.0, positional: bool = False, sentence_token: bool = False,
-                 residual: bool = False, syntax: bool = False, generator: torch.Generator):
+                 residual: bool = False, syntax: bool = False, n_blocks: int = 1,
+                 generator: torch.Generator):
         super().__init__()
         if head not in HEADS:
             raise ConfigError(f"unknown head {head!r}; valid: {', '.join(HEADS)}")
@@ -151,6 +158,20 @@ class QuantumAttentionModel(torch.nn.Module):
         self.heads = torch.nn.ModuleList(
             AttentionHead(n_qubits, n_layers, head, generator, syntax=syntax) for _ in range(n_heads))
         self.syntax = bool(syntax)
+        self.n_blocks = int(n_blocks)
+        if self.n_blocks < 1:
+            raise ConfigError(f"n_blocks must be >= 1, got {n_blocks!r}")
+        if self.n_blocks > 1 and source == "minilm":
+            raise ConfigError("n_blocks > 1 needs source='word' or 'embedding' (per-token angles)")
+        width = 3 * n_qubits * n_heads
+        self.blocks = torch.nn.ModuleList(
+            torch.nn.ModuleList(AttentionHead(n_qubits, n_layers, head, generator, syntax=syntax)
+                                for _ in range(n_heads)) for _ in range(self.n_blocks - 1))
+        self.mixers = torch.nn.ModuleList(torch.nn.Linear(width, n_angles) for _ in range(self.n_blocks - 1))
+        with torch.no_grad():
+            for mixer in self.mixers:
+                mixer.weight.zero_()
+                mixer.bias.zero_()
         self.readout = torch.nn.Linear(3 * n_qubits * n_heads, n_classes)
         with torch.no_grad():
             self.readout.weight.copy_(torch.randn(self.readout.weight.shape, generator=generator) * 0.1)
@@ -231,17 +252,36 @@ class QuantumAttentionModel(torch.nn.Module):
         else:
             outs, weights = zip(*(h(states, mask, distances) for h in self.heads))
         feats = torch.cat(outs, -1)
+        weights = list(weights)
+        if self.n_blocks > 1:
+            feats, more = self._stacked_blocks(ids, words, feats, mask, distances)
+            weights += more
         m = mask.unsqueeze(-1).to(feats.dtype)
         pooled = (feats * m).sum(1) / m.sum(1).clamp(min=1)
         logits = self.readout(pooled)
         if self.residual:
             logits = logits + self.skip(sentence_embeddings)
-        return (logits, list(weights)) if return_weights else logits
+        return (logits, weights) if return_weights else logits
+
+    def _stacked_blocks(self, ids, words, feats, mask, distances):
+        """Blocks 2..n: token states re-prepared from ``angles + mixer(features)``."""
+        uniq, inverse = torch.unique(ids, return_inverse=True)
+        base = self.token_angles(uniq, words)[inverse]  # (B, T, L, d, 2)
+        weights = []
+        for heads, mixer in zip(self.blocks, self.mixers):
+            angles = base + mixer(feats.to(base.dtype)).reshape(base.shape)
+            states = prepare_states(angles.reshape(-1, *base.shape[2:])).reshape(*ids.shape, -1)
+            if self.positional:
+                states = states * position_phases(states.shape[1], self.frequencies)
+            outs, w = zip(*(h(states, mask, distances) for h in heads))
+            feats = feats + torch.cat(outs, -1)
+            weights += list(w)
+        return feats, weights
 
     def circuit_depth(self) -> dict:
         """Depth of the token-state circuit and of one query/key/value circuit."""
         d = circuit_depth(self.n_qubits, self.n_layers)
-        return {"state": d, "head": d, "total": 2 * d}
+        return {"state": d, "head": d, "total": 2 * d, "blocks": self.n_blocks}
 
 
 def _angle_projection(in_dim: int, n_angles: int, generator: torch.Generator,

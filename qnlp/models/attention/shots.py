@@ -619,6 +619,9 @@ def shot_predict_proba(model, ids, mask, words=None, *, runner: CircuitRunner,
         ``(B, n_classes)``.
     report : ShotReport
     """
+    if getattr(model, "n_blocks", 1) > 1:
+        raise ConfigError("shot-based inference supports one attention block (n_blocks=1); "
+                          "stacked blocks re-prepare states from measured outputs")
     if getattr(model, "syntax", False) and distances is None:
         raise ConfigError("syntax=True needs the tokens' tree distances (distances=...)")
     heads, report = shot_estimates(model, ids, mask, words, runner=runner, fidelity_method=fidelity_method)

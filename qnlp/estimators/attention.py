@@ -162,6 +162,7 @@ class _AttentionClassifierBase(ClassifierMixin, BaseEstimator):
         try:
             (tmp / "config.json").write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
             np.savez(tmp / "weights.npz", **arrays)
+            self._save_parts(tmp)
             if path.exists():
                 shutil.rmtree(path)
             tmp.rename(path)
@@ -195,19 +196,28 @@ class _AttentionClassifierBase(ClassifierMixin, BaseEstimator):
         except RuntimeError as exc:
             raise ModelFileError(f"{path}/weights.npz does not match config.json: {exc}") from None
         clf.model_.eval()
+        clf._load_parts(path)
         return clf
+
+    def _save_parts(self, folder: Path) -> None:
+        """Write fitted sub-models into the model folder (before it is moved into place)."""
+
+    def _load_parts(self, folder: Path) -> None:
+        """Read what :meth:`_save_parts` wrote."""
 
 
 class _ExtraInputs:
     """Forward inputs after ``(ids, mask, words)``: contextual embeddings (or ``None, None``),
-    then tree distances."""
+    tree distances (or ``None``), DisCoCat class probabilities (or ``None``)."""
 
-    def __init__(self, embedded, distances):
-        self.embedded, self.distances = embedded, distances
+    def __init__(self, embedded, distances=None, discocat=None):
+        self.embedded, self.distances, self.discocat = embedded, distances, discocat
 
     def batch(self, idx, width: int) -> tuple:
         head = self.embedded.batch(idx, width) if self.embedded is not None else (None, None)
-        return (*head, self.distances.batch(idx, width))
+        dist = None if self.distances is None else self.distances.batch(idx, width)
+        disco = None if self.discocat is None else self.discocat[torch.as_tensor(np.asarray(idx))]
+        return (*head, dist, disco)
 
 
 class QuantumAttentionClassifier(_AttentionClassifierBase):
@@ -249,6 +259,11 @@ class QuantumAttentionClassifier(_AttentionClassifierBase):
     n_blocks : int
         Stacked attention blocks with residual connections (see
         :class:`~qnlp.models.attention.model.QuantumAttentionModel`); exact engine only.
+    discocat_token : bool
+        Train a DisCoCat classifier (:class:`~qnlp.estimators.QuantumTextClassifier`, CLI
+        defaults, same seed) on the same data first, and prepend each sentence's DisCoCat output
+        as an extra token state (amplitude-encoded class probabilities). Saved in the model
+        folder's ``discocat/`` subfolder; exact engine only.
     epochs, batch_size, learning_rate, weight_decay
         Adam training settings (``batch_size=None``: full batch).
     unk_rate : float
@@ -268,7 +283,8 @@ class QuantumAttentionClassifier(_AttentionClassifierBase):
 
     def __init__(self, *, head="gaussian", n_qubits=4, n_layers=2, n_heads=1, source="word",
                  embed_dim=64, init_scale=1.0, positional=False, sentence_token=False,
-                 residual=False, embedding_cache=None, syntax=False, n_blocks=1, epochs=30, batch_size=32,
+                 residual=False, embedding_cache=None, syntax=False, n_blocks=1, discocat_token=False,
+                 epochs=30, batch_size=32,
                  learning_rate=0.05, weight_decay=0.0,
                  unk_rate=0.1, max_len=256, seed=0, n_threads=1, verbose=False):
         self.head = head
@@ -284,6 +300,7 @@ class QuantumAttentionClassifier(_AttentionClassifierBase):
         self.embedding_cache = embedding_cache
         self.syntax = syntax
         self.n_blocks = n_blocks
+        self.discocat_token = discocat_token
         self.epochs = epochs
         self.batch_size = batch_size
         self.learning_rate = learning_rate
@@ -298,17 +315,44 @@ class QuantumAttentionClassifier(_AttentionClassifierBase):
     def _uses_embedding(self):
         return self.source in ("embedding", "minilm")
 
+    def fit(self, X, y):
+        """Train (first the DisCoCat model when ``discocat_token``); see the base class."""
+        if self.discocat_token:
+            from qnlp.estimators.classifier import QuantumTextClassifier
+
+            labels = [str(v) for v in np.asarray(y, dtype=object).ravel()]
+            self.discocat_ = QuantumTextClassifier(seed=int(self.seed)).fit(check_texts(X), labels)
+        return super().fit(X, y)
+
     def _embed(self, texts):
         emb = None
         if self.source == "minilm":
             from qnlp.models.attention.embeddings import shared_encoder
 
             emb = shared_encoder(self.embedding_cache).encode(texts)
-        if not self.syntax:
+        if not self.syntax and not self.discocat_token:
             return emb
-        from qnlp.models.attention.syntax import SyntaxDistances
+        distances = None
+        if self.syntax:
+            from qnlp.models.attention.syntax import SyntaxDistances
 
-        return _ExtraInputs(emb, SyntaxDistances(texts, self.max_len))
+            distances = SyntaxDistances(texts, self.max_len)
+        discocat = None
+        if self.discocat_token:  # columns in this estimator's class order
+            probs = self.discocat_.predict_proba(texts)
+            order = [list(self.discocat_.classes_).index(c) for c in self.classes_]
+            discocat = torch.as_tensor(probs[:, order], dtype=torch.float32)
+        return _ExtraInputs(emb, distances, discocat)
+
+    def _save_parts(self, folder: Path) -> None:
+        if self.discocat_token:
+            self.discocat_.save(folder / "discocat")
+
+    def _load_parts(self, folder: Path) -> None:
+        if self.discocat_token:
+            from qnlp.estimators.classifier import QuantumTextClassifier
+
+            self.discocat_ = QuantumTextClassifier.load(folder / "discocat")
 
     def _build(self, vocab, n_classes, generator):
         from qnlp.models.attention.model import QuantumAttentionModel
@@ -319,7 +363,8 @@ class QuantumAttentionClassifier(_AttentionClassifierBase):
                                      positional=bool(self.positional),
                                      sentence_token=bool(self.sentence_token),
                                      residual=bool(self.residual), syntax=bool(self.syntax),
-                                     n_blocks=int(self.n_blocks), generator=generator)
+                                     n_blocks=int(self.n_blocks),
+                                     discocat_token=bool(self.discocat_token), generator=generator)
 
     def circuit_depth(self) -> dict:
         """Depths of the token-state and head circuits (RY, RZ and CNOT each one step)."""
@@ -362,6 +407,9 @@ class QuantumAttentionClassifier(_AttentionClassifierBase):
         check_is_fitted(self, "model_")
         texts = check_texts(X)
         tokens = self._tokens(texts)
+        if self.discocat_token:
+            raise ConfigError("shot-based inference does not support discocat_token yet; "
+                              "use the exact engine (backend=None)")
         syntax = self._embed(texts) if self.syntax and self.source != "minilm" else None
         runner = CircuitRunner(backend, shots=shots, seed=seed,
                                entangler=getattr(self.model_, "entangler", "cnot"))

@@ -116,6 +116,11 @@ class QuantumAttentionModel(torch.nn.Module):
         Syntax-aware attention: each head subtracts ``beta_h * tree distance`` from its scores
         (trainable ``beta_h >= 0``; distances from :mod:`qnlp.models.attention.syntax`, passed
         to :meth:`forward`).
+    discocat_token : bool
+        Prepend the DisCoCat sentence as an extra token: the class probabilities ``p`` of a
+        trained DisCoCat model of the same sentence (passed to :meth:`forward`), amplitude-encoded
+        as ``sum_k sqrt(p_k) |k 0...0>`` (class ``k`` in the leading qubits; phases dropped), so
+        ``<Z_0>`` of the token is ``p_0 - p_1`` for two classes.
     n_blocks : int
         Stacked attention blocks (``source`` "word" or "embedding"). Block ``b > 1`` re-prepares
         each token's state from its own angles plus a trained linear map of the previous
@@ -129,7 +134,7 @@ class QuantumAttentionModel(torch.nn.Module):
                  n_heads: int = 1, head: str = "gaussian", source: str = "word", embed_dim: int = 64,
                  init_scale: float = 1.0, positional: bool = False, sentence_token: bool = False,
                  residual: bool = False, syntax: bool = False, n_blocks: int = 1,
-                 generator: torch.Generator):
+                 discocat_token: bool = False, generator: torch.Generator):
         super().__init__()
         if head not in HEADS:
             raise ConfigError(f"unknown head {head!r}; valid: {', '.join(HEADS)}")
@@ -163,6 +168,11 @@ class QuantumAttentionModel(torch.nn.Module):
             raise ConfigError(f"n_blocks must be >= 1, got {n_blocks!r}")
         if self.n_blocks > 1 and source == "minilm":
             raise ConfigError("n_blocks > 1 needs source='word' or 'embedding' (per-token angles)")
+        self.discocat_token = bool(discocat_token)
+        if self.discocat_token and (self.n_blocks > 1 or self.sentence_token):
+            raise ConfigError("discocat_token cannot be combined with n_blocks > 1 or sentence_token")
+        if self.discocat_token and n_classes > 2 ** n_qubits:
+            raise ConfigError(f"discocat_token: {n_classes} classes need more than {n_qubits} qubits")
         width = 3 * n_qubits * n_heads
         self.blocks = torch.nn.ModuleList(
             torch.nn.ModuleList(AttentionHead(n_qubits, n_layers, head, generator, syntax=syntax)
@@ -222,7 +232,7 @@ class QuantumAttentionModel(torch.nn.Module):
     def forward(self, ids: torch.Tensor, mask: torch.Tensor, words: list[str] | None = None,
                 token_embeddings: torch.Tensor | None = None,
                 sentence_embeddings: torch.Tensor | None = None, distances: torch.Tensor | None = None,
-                *, return_weights: bool = False):
+                discocat_probs: torch.Tensor | None = None, *, return_weights: bool = False):
         """Logits ``(B, n_classes)`` (and the per-head attention weights if asked).
 
         ``source="minilm"`` needs ``token_embeddings`` ``(B, T, 384)`` aligned to ``ids`` and
@@ -233,13 +243,15 @@ class QuantumAttentionModel(torch.nn.Module):
         """
         if self.syntax and distances is None:
             raise ConfigError("syntax=True needs the tokens' tree distances (distances=...)")
+        if self.discocat_token and discocat_probs is None:
+            raise ConfigError("discocat_token=True needs the DisCoCat class probabilities (discocat_probs=...)")
         if self.source == "minilm":
             if token_embeddings is None or sentence_embeddings is None:
                 raise ConfigError("source='minilm' needs token_embeddings and sentence_embeddings")
             states, mask = self.contextual_states(token_embeddings, sentence_embeddings, mask)
             if distances is not None and states.shape[1] == distances.shape[1] + 1:
                 distances = torch.nn.functional.pad(distances, (1, 0, 1, 0))
-        elif not self.positional:  # features per distinct word, then gathered (same numbers)
+        elif not self.positional and not self.discocat_token:  # per distinct word, then gathered
             uniq, inverse = torch.unique(ids, return_inverse=True)
             columns = prepare_columns(self.token_angles(uniq, words))
             states = None
@@ -247,6 +259,12 @@ class QuantumAttentionModel(torch.nn.Module):
             states = self.token_states(ids, words)
         if self.positional:
             states = states * position_phases(states.shape[1], self.frequencies)
+        if self.discocat_token:
+            token = discocat_state(discocat_probs, self.n_qubits).to(states.dtype)
+            states = torch.cat([token[:, None], states], 1)
+            mask = torch.cat([torch.ones_like(mask[:, :1]), mask], 1)
+            if distances is not None:
+                distances = torch.nn.functional.pad(distances, (1, 0, 1, 0))
         if states is None:
             outs, weights = zip(*(h.attend_distinct(columns, inverse, mask, distances) for h in self.heads))
         else:
@@ -282,6 +300,21 @@ class QuantumAttentionModel(torch.nn.Module):
         """Depth of the token-state circuit and of one query/key/value circuit."""
         d = circuit_depth(self.n_qubits, self.n_layers)
         return {"state": d, "head": d, "total": 2 * d, "blocks": self.n_blocks}
+
+
+def discocat_state(probs: torch.Tensor, n_qubits: int) -> torch.Tensor:
+    """``(B, 2**d)`` states ``sum_k sqrt(p_k) |k 0...0>`` from class probabilities ``(B, K)``.
+
+    >>> discocat_state(torch.tensor([[0.25, 0.75]]), 2).real.tolist()
+    [[0.5, 0.0, 0.8660253882408142, 0.0]]
+    """
+    k = probs.shape[1]
+    bits = max(1, math.ceil(math.log2(k)))
+    index = torch.arange(k) << (n_qubits - bits)
+    out = torch.zeros(probs.shape[0], 2 ** n_qubits, dtype=torch.complex64)
+    amp = probs.clamp_min(0).float()
+    out[:, index] = (amp / amp.sum(1, keepdim=True).clamp_min(1e-30)).sqrt().to(torch.complex64)
+    return out
 
 
 def _angle_projection(in_dim: int, n_angles: int, generator: torch.Generator,

@@ -1,0 +1,56 @@
+"""The DisCoCat sentence as an extra attention token."""
+
+import numpy as np
+import pytest
+import torch
+
+from qnlp.models.attention.model import QuantumAttentionModel, Vocabulary, discocat_state
+from qnlp.models.attention.states import z_expectation
+
+TOY_X = ["man cooks meal", "woman cooks tasty meal", "man prepares sauce", "woman prepares meal",
+         "man runs program", "woman debugs program", "person runs software", "man debugs software"]
+TOY_Y = ["food"] * 4 + ["it"] * 4
+
+
+def test_discocat_state_encodes_class_probabilities():
+    p = torch.tensor([[0.3, 0.7], [1.0, 0.0]])
+    s = discocat_state(p, 3)
+    assert s.shape == (2, 8)
+    np.testing.assert_allclose((s.abs() ** 2).sum(1).numpy(), 1.0, atol=1e-6)
+    # class k sits in the leading qubit: |000> and |100>
+    np.testing.assert_allclose((s[0].abs() ** 2).numpy()[[0, 4]], [0.3, 0.7], atol=1e-6)
+    # <Z_0> = p0 - p1
+    np.testing.assert_allclose(z_expectation(s, 0).numpy(), [-0.4, 1.0], atol=1e-6)
+
+
+def test_model_prepends_the_token_and_needs_probabilities():
+    from qnlp.errors import ConfigError
+
+    vocab = Vocabulary.build([t.split() for t in TOY_X])
+    model = QuantumAttentionModel(vocab, 2, n_qubits=2, n_layers=1, discocat_token=True,
+                                  generator=torch.Generator().manual_seed(0))
+    ids, mask = vocab.encode([t.split() for t in TOY_X[:3]])
+    probs = torch.tensor([[0.9, 0.1], [0.2, 0.8], [0.5, 0.5]])
+    logits, weights = model(ids, mask, vocab.words, None, None, None, probs, return_weights=True)
+    assert weights[0].shape == (3, ids.shape[1] + 1, ids.shape[1] + 1)
+    other, _ = model(ids, mask, vocab.words, None, None, None, probs.flip(1), return_weights=True)
+    assert not torch.allclose(logits, other)  # the token's content reaches the logits
+    with pytest.raises(ConfigError, match="discocat_probs"):
+        model(ids, mask, vocab.words)
+
+
+def test_estimator_trains_discocat_first_and_round_trips(tmp_path):
+    pytest.importorskip("lambeq")
+    from qnlp.errors import ConfigError
+    from qnlp.estimators.attention import QuantumAttentionClassifier
+
+    clf = QuantumAttentionClassifier(discocat_token=True, n_qubits=2, n_layers=1, epochs=30,
+                                     batch_size=None, learning_rate=0.1, seed=0).fit(TOY_X, TOY_Y)
+    assert clf.discocat_.score(TOY_X, TOY_Y) == 1.0
+    assert clf.score(TOY_X, TOY_Y) == 1.0
+    p = clf.predict_proba(TOY_X)
+    again = QuantumAttentionClassifier.load(clf.save(tmp_path / "m"))
+    assert (tmp_path / "m" / "discocat" / "config.json").is_file()
+    np.testing.assert_allclose(again.predict_proba(TOY_X), p, atol=1e-6)
+    with pytest.raises(ConfigError, match="discocat_token"):
+        clf.predict_proba(TOY_X[:1], backend="aer-state")

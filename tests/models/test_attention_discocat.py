@@ -54,3 +54,15 @@ def test_estimator_trains_discocat_first_and_round_trips(tmp_path):
     np.testing.assert_allclose(again.predict_proba(TOY_X), p, atol=1e-6)
     with pytest.raises(ConfigError, match="discocat_token"):
         clf.predict_proba(TOY_X[:1], backend="aer-state")
+
+
+def test_explain_labels_the_discocat_token():
+    pytest.importorskip("lambeq")
+    from qnlp.estimators.attention import QuantumAttentionClassifier
+    from qnlp.models.attention.explain import DISCOCAT_TOKEN, explain_sentence
+
+    clf = QuantumAttentionClassifier(discocat_token=True, n_qubits=2, n_layers=1, epochs=5,
+                                     batch_size=None, seed=0).fit(TOY_X, TOY_Y)
+    ex = explain_sentence(clf, "man cooks tasty sauce")
+    assert ex.tokens == [DISCOCAT_TOKEN, "man", "cooks", "tasty", "sauce"]
+    np.testing.assert_allclose(ex.weights.sum(-1), 1.0, atol=1e-6)

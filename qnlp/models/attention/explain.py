@@ -30,6 +30,8 @@ from qnlp.errors import ConfigError, ParseError
 
 #: label of the sentence-embedding token some models prepend (``sentence_token=True``)
 SENTENCE_TOKEN = "<sentence>"
+#: label of the DisCoCat sentence token (``discocat_token=True``)
+DISCOCAT_TOKEN = "<discocat>"
 
 
 @dataclass(frozen=True)
@@ -119,6 +121,8 @@ def explain_sentence(clf, sentence: str) -> AttentionExplanation:
     unknown = [t not in known for t in tokens]
     if w.shape[-1] == len(tokens) + 1 and getattr(clf.model_, "sentence_token", False):
         tokens, unknown = [SENTENCE_TOKEN] + tokens, [False] + unknown  # prepended by the model
+    elif w.shape[-1] == len(tokens) + 1 and getattr(clf.model_, "discocat_token", False):
+        tokens, unknown = [DISCOCAT_TOKEN] + tokens, [False] + unknown
     if w.shape[-1] != len(tokens):
         raise ConfigError(f"the model returned {w.shape[-1]} attention columns for {len(tokens)} tokens")
     return AttentionExplanation(

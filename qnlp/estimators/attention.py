@@ -71,8 +71,9 @@ class _AttentionClassifierBase(ClassifierMixin, BaseEstimator):
         ids, mask = vocab.encode(token_lists, self.max_len)
         return ids, mask, vocab.words
 
-    def _embed(self, texts):
-        """Extra per-text inputs (``None``, or an object with ``batch(idx, width)``)."""
+    def _embed(self, texts, train: bool = False):
+        """Extra per-text inputs (``None``, or an object with ``batch(idx, width)``); ``train``:
+        the texts are the training set being fitted."""
         return None
 
     def fit(self, X, y):
@@ -101,7 +102,7 @@ class _AttentionClassifierBase(ClassifierMixin, BaseEstimator):
         self.vocab_ = Vocabulary.build(tokens)
         self.model_ = self._build(self.vocab_, len(self.classes_), gen)
         ids, mask, words = self._inputs(tokens)
-        emb = self._embed(texts)
+        emb = self._embed(texts, train=True)
         unk_rate = float(self.unk_rate)
 
         def batch(idx, train=False):
@@ -264,6 +265,11 @@ class QuantumAttentionClassifier(_AttentionClassifierBase):
         defaults, same seed) on the same data first, and prepend each sentence's DisCoCat output
         as an extra token state (amplitude-encoded class probabilities). Saved in the model
         folder's ``discocat/`` subfolder; exact engine only.
+    discocat_folds : int
+        With ``discocat_token``: the attention model trains on *out-of-fold* DisCoCat outputs
+        (stratified ``discocat_folds``-fold cross-fitting, one extra DisCoCat fit per fold), so
+        it sees outputs as unreliable as on new sentences; ``0`` uses the final model's
+        in-sample outputs (overconfident, cheaper).
     epochs, batch_size, learning_rate, weight_decay
         Adam training settings (``batch_size=None``: full batch).
     unk_rate : float
@@ -284,7 +290,7 @@ class QuantumAttentionClassifier(_AttentionClassifierBase):
     def __init__(self, *, head="gaussian", n_qubits=4, n_layers=2, n_heads=1, source="word",
                  embed_dim=64, init_scale=1.0, positional=False, sentence_token=False,
                  residual=False, embedding_cache=None, syntax=False, n_blocks=1, discocat_token=False,
-                 epochs=30, batch_size=32,
+                 discocat_folds=5, epochs=30, batch_size=32,
                  learning_rate=0.05, weight_decay=0.0,
                  unk_rate=0.1, max_len=256, seed=0, n_threads=1, verbose=False):
         self.head = head
@@ -301,6 +307,7 @@ class QuantumAttentionClassifier(_AttentionClassifierBase):
         self.syntax = syntax
         self.n_blocks = n_blocks
         self.discocat_token = discocat_token
+        self.discocat_folds = discocat_folds
         self.epochs = epochs
         self.batch_size = batch_size
         self.learning_rate = learning_rate
@@ -317,14 +324,42 @@ class QuantumAttentionClassifier(_AttentionClassifierBase):
 
     def fit(self, X, y):
         """Train (first the DisCoCat model when ``discocat_token``); see the base class."""
+        self._oof_discocat = None
         if self.discocat_token:
             from qnlp.estimators.classifier import QuantumTextClassifier
 
+            texts = check_texts(X)
             labels = [str(v) for v in np.asarray(y, dtype=object).ravel()]
-            self.discocat_ = QuantumTextClassifier(seed=int(self.seed)).fit(check_texts(X), labels)
-        return super().fit(X, y)
+            self.discocat_ = QuantumTextClassifier(seed=int(self.seed)).fit(texts, labels)
+            if int(self.discocat_folds) >= 2:
+                self._oof_discocat = self._out_of_fold(texts, labels)
+        try:
+            return super().fit(X, y)
+        finally:
+            self._oof_discocat = None
 
-    def _embed(self, texts):
+    def _out_of_fold(self, texts, labels) -> np.ndarray | None:
+        """DisCoCat class probabilities of each training text from a model not trained on it
+        (``min(discocat_folds, smallest class size)`` folds; ``None`` when that is below 2)."""
+        from sklearn.model_selection import StratifiedKFold
+
+        from qnlp.estimators.classifier import QuantumTextClassifier
+
+        classes = list(self.discocat_.classes_)
+        texts_arr, labels_arr = np.asarray(texts, dtype=object), np.asarray(labels)
+        n_splits = min(int(self.discocat_folds), int(np.unique(labels_arr, return_counts=True)[1].min()))
+        if n_splits < 2:  # a class with one example: no held-out fold possible
+            return None
+        out = np.zeros((len(texts), len(classes)))
+        folds = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=int(self.seed))
+        for train, held in folds.split(texts_arr, labels_arr):
+            part = QuantumTextClassifier(seed=int(self.seed)).fit(list(texts_arr[train]), list(labels_arr[train]))
+            probs = part.predict_proba(list(texts_arr[held]))
+            for j, c in enumerate(part.classes_):
+                out[held, classes.index(c)] = probs[:, j]
+        return out
+
+    def _embed(self, texts, train: bool = False):
         emb = None
         if self.source == "minilm":
             from qnlp.models.attention.embeddings import shared_encoder
@@ -339,7 +374,8 @@ class QuantumAttentionClassifier(_AttentionClassifierBase):
             distances = SyntaxDistances(texts, self.max_len)
         discocat = None
         if self.discocat_token:  # columns in this estimator's class order
-            probs = self.discocat_.predict_proba(texts)
+            oof = getattr(self, "_oof_discocat", None)
+            probs = oof if train and oof is not None else self.discocat_.predict_proba(texts)
             order = [list(self.discocat_.classes_).index(c) for c in self.classes_]
             discocat = torch.as_tensor(probs[:, order], dtype=torch.float32)
         return _ExtraInputs(emb, distances, discocat)

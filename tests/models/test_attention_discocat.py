@@ -66,3 +66,22 @@ def test_explain_labels_the_discocat_token():
     ex = explain_sentence(clf, "man cooks tasty sauce")
     assert ex.tokens == [DISCOCAT_TOKEN, "man", "cooks", "tasty", "sauce"]
     np.testing.assert_allclose(ex.weights.sum(-1), 1.0, atol=1e-6)
+
+
+def test_out_of_fold_discocat_outputs_come_from_held_out_models():
+    pytest.importorskip("lambeq")
+    from qnlp.estimators.attention import QuantumAttentionClassifier
+    from qnlp.estimators.classifier import QuantumTextClassifier
+
+    clf = QuantumAttentionClassifier(discocat_token=True, discocat_folds=2, n_qubits=2, n_layers=1,
+                                     epochs=2, batch_size=None, seed=0)
+    clf.discocat_ = QuantumTextClassifier(seed=0).fit(TOY_X, TOY_Y)
+    oof = clf._out_of_fold(TOY_X, TOY_Y)
+    assert oof.shape == (8, 2)
+    np.testing.assert_allclose(oof.sum(1), 1.0, atol=1e-9)
+    in_sample = clf.discocat_.predict_proba(TOY_X)
+    # held-out predictions are no more confident than the in-sample ones of the full model
+    assert np.abs(oof - 0.5).mean() <= np.abs(in_sample - 0.5).mean() + 1e-9
+    assert not np.allclose(oof, in_sample)
+    # too few examples per class for 2 folds: in-sample outputs are used instead
+    assert clf._out_of_fold(TOY_X[:5], ["a", "b", "b", "b", "b"]) is None

@@ -266,10 +266,11 @@ class QuantumAttentionClassifier(_AttentionClassifierBase):
         as an extra token state (amplitude-encoded class probabilities). Saved in the model
         folder's ``discocat/`` subfolder; exact engine only.
     discocat_folds : int
-        With ``discocat_token``: the attention model trains on *out-of-fold* DisCoCat outputs
-        (stratified ``discocat_folds``-fold cross-fitting, one extra DisCoCat fit per fold), so
-        it sees outputs as unreliable as on new sentences; ``0`` uses the final model's
-        in-sample outputs (overconfident, cheaper).
+        With ``discocat_token``: ``k >= 2`` trains the attention model on *out-of-fold* DisCoCat
+        outputs (stratified k-fold cross-fitting, one extra DisCoCat fit per fold), so it sees
+        outputs as unreliable as on new sentences; ``0`` (default) uses the final DisCoCat
+        model's in-sample outputs. On RP (seeds 0-4) 5 folds gave 0.826 ± 0.067 against
+        0.845 ± 0.062 in-sample, at 6x the DisCoCat training cost, hence the default.
     epochs, batch_size, learning_rate, weight_decay
         Adam training settings (``batch_size=None``: full batch).
     unk_rate : float
@@ -290,7 +291,7 @@ class QuantumAttentionClassifier(_AttentionClassifierBase):
     def __init__(self, *, head="gaussian", n_qubits=4, n_layers=2, n_heads=1, source="word",
                  embed_dim=64, init_scale=1.0, positional=False, sentence_token=False,
                  residual=False, embedding_cache=None, syntax=False, n_blocks=1, discocat_token=False,
-                 discocat_folds=5, epochs=30, batch_size=32,
+                 discocat_folds=0, epochs=30, batch_size=32,
                  learning_rate=0.05, weight_decay=0.0,
                  unk_rate=0.1, max_len=256, seed=0, n_threads=1, verbose=False):
         self.head = head

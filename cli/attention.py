@@ -25,18 +25,10 @@ _NOT_SETTABLE = ("seed", "verbose")
 
 def model_kind(path: str | Path) -> str:
     """Registry name of the model kind saved in folder ``path`` (``"discocat.v1"``, ``"attention.v1"``)."""
-    path = Path(path)
-    if not path.is_dir():
-        raise ModelFileError(f"model folder not found: {path}")
-    cfg = path / "config.json"
-    if not cfg.is_file():
-        raise ModelFileError(f"{path} is not a qnlp model: config.json is missing")
-    try:
-        config = json.loads(cfg.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ModelFileError(f"{cfg} is corrupt: {exc}") from None
-    if not isinstance(config, dict):
-        raise ModelFileError(f"{cfg} is corrupt: not a JSON object")
+    from qnlp.models.discocat import read_model_config
+
+    config = read_model_config(path)
+    cfg = Path(path) / "config.json"
     model_type = config.get("model_type", "discocat")
     if model_type not in MODEL_TYPES:
         raise ModelFileError(f"{cfg}: unknown model_type {model_type!r}; valid: {', '.join(MODEL_TYPES)}")

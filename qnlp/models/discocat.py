@@ -217,20 +217,37 @@ def save_model_dir(path: str | os.PathLike, config: dict, weights: np.ndarray) -
     return path
 
 
-def load_model_dir(path: str | os.PathLike) -> tuple[dict, np.ndarray]:
-    """Read a model folder; raise :class:`ModelFileError` naming what is missing or corrupt."""
+def read_model_config(path: str | os.PathLike) -> dict:
+    """The ``config.json`` of a model folder of any kind, as a dict.
+
+    Raises
+    ------
+    ModelFileError
+        The folder or its ``config.json`` is missing, or the file is not a JSON object.
+    """
     path = Path(path)
     if not path.is_dir():
         raise ModelFileError(f"model folder not found: {path}")
-    cfg_path, w_path = path / "config.json", path / "weights.npz"
-    for p in (cfg_path, w_path):
-        if not p.is_file():
-            raise ModelFileError(f"{path} is not a qnlp model: {p.name} is missing")
+    cfg_path = path / "config.json"
+    if not cfg_path.is_file():
+        raise ModelFileError(f"{path} is not a qnlp model: config.json is missing")
     try:
         config = json.loads(cfg_path.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ModelFileError(f"{cfg_path} is corrupt: {exc}") from None
-    if not isinstance(config, dict) or config.get("format_version") != FORMAT_VERSION:
+    if not isinstance(config, dict):
+        raise ModelFileError(f"{cfg_path} is corrupt: not a JSON object")
+    return config
+
+
+def load_model_dir(path: str | os.PathLike) -> tuple[dict, np.ndarray]:
+    """Read a model folder; raise :class:`ModelFileError` naming what is missing or corrupt."""
+    path = Path(path)
+    config = read_model_config(path)
+    cfg_path, w_path = path / "config.json", path / "weights.npz"
+    if not w_path.is_file():
+        raise ModelFileError(f"{path} is not a qnlp model: {w_path.name} is missing")
+    if config.get("format_version") != FORMAT_VERSION:
         raise ModelFileError(f"{cfg_path}: unsupported or missing format_version "
                              f"(expected {FORMAT_VERSION})")
     try:

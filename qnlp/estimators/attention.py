@@ -263,8 +263,9 @@ class QuantumAttentionClassifier(_AttentionClassifierBase):
     discocat_token : bool
         Train a DisCoCat classifier (:class:`~qnlp.estimators.QuantumTextClassifier`, CLI
         defaults, same seed) on the same data first, and prepend each sentence's DisCoCat output
-        as an extra token state (amplitude-encoded class probabilities). Saved in the model
-        folder's ``discocat/`` subfolder; exact engine only.
+        as an extra token state (two classes; the class probabilities set one angle of the
+        token-state circuit, see :func:`~qnlp.models.attention.model.discocat_angles`). Saved in
+        the model folder's ``discocat/`` subfolder.
     discocat_folds : int
         With ``discocat_token``: ``k >= 2`` trains the attention model on *out-of-fold* DisCoCat
         outputs (stratified k-fold cross-fitting, one extra DisCoCat fit per fold), so it sees
@@ -444,20 +445,19 @@ class QuantumAttentionClassifier(_AttentionClassifierBase):
         check_is_fitted(self, "model_")
         texts = check_texts(X)
         tokens = self._tokens(texts)
-        if self.discocat_token:
-            raise ConfigError("shot-based inference does not support discocat_token yet; "
-                              "use the exact engine (backend=None)")
-        syntax = self._embed(texts) if self.syntax and self.source != "minilm" else None
+        extras = self._embed(texts) if (self.syntax or self.discocat_token) and self.source != "minilm" else None
         runner = CircuitRunner(backend, shots=shots, seed=seed,
                                entangler=getattr(self.model_, "entangler", "cnot"))
         out, total = [], ShotReport(0, 0, 0, 0, 0.0)
         with _torch_threads(self.n_threads):
             for start in range(0, len(tokens), 256):
                 ids, mask, words = self._inputs(tokens[start:start + 256])
-                dist = None if syntax is None else syntax.distances.batch(
-                    np.arange(start, start + len(ids)), ids.shape[1])
+                dist = disco = None
+                if extras is not None:
+                    _, _, dist, disco = extras.batch(np.arange(start, start + len(ids)), ids.shape[1])
                 probs, rep = shot_predict_proba(self.model_, ids, mask, words, runner=runner,
-                                                fidelity_method=fidelity_method, distances=dist)
+                                                fidelity_method=fidelity_method, distances=dist,
+                                                discocat_probs=disco)
                 out.append(probs)
                 total = ShotReport(total.n_sentences + rep.n_sentences, total.n_circuits + rep.n_circuits,
                                    runner.n_submitted, len(runner._compiled), total.seconds + rep.seconds)

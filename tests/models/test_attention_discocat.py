@@ -4,23 +4,24 @@ import numpy as np
 import pytest
 import torch
 
-from qnlp.models.attention.model import QuantumAttentionModel, Vocabulary, discocat_state
-from qnlp.models.attention.states import z_expectation
+from qnlp.models.attention.model import QuantumAttentionModel, Vocabulary, discocat_angles
+from qnlp.models.attention.states import prepare_states
 
 TOY_X = ["man cooks meal", "woman cooks tasty meal", "man prepares sauce", "woman prepares meal",
          "man runs program", "woman debugs program", "person runs software", "man debugs software"]
 TOY_Y = ["food"] * 4 + ["it"] * 4
 
 
-def test_discocat_state_encodes_class_probabilities():
-    p = torch.tensor([[0.3, 0.7], [1.0, 0.0]])
-    s = discocat_state(p, 3)
-    assert s.shape == (2, 8)
-    np.testing.assert_allclose((s.abs() ** 2).sum(1).numpy(), 1.0, atol=1e-6)
-    # class k sits in the leading qubit: |000> and |100>
-    np.testing.assert_allclose((s[0].abs() ** 2).numpy()[[0, 4]], [0.3, 0.7], atol=1e-6)
-    # <Z_0> = p0 - p1
-    np.testing.assert_allclose(z_expectation(s, 0).numpy(), [-0.4, 1.0], atol=1e-6)
+@pytest.mark.parametrize("d,layers", [(1, 1), (2, 2), (3, 1), (4, 2)])
+def test_discocat_token_state_encodes_class_probabilities(d, layers):
+    p = torch.tensor([[0.3, 0.7], [1.0, 0.0], [0.5, 0.5]])
+    states = prepare_states(discocat_angles(p, layers, d), dtype=torch.complex128)
+    probs = (states.abs() ** 2).numpy()
+    np.testing.assert_allclose(probs.sum(1), 1.0, atol=1e-9)
+    np.testing.assert_allclose(probs[:, 0], p[:, 0].numpy(), atol=1e-6)  # sqrt(p0)|0...0>
+    support = np.flatnonzero(probs[0] > 1e-9)
+    assert len(support) == 2 and support[0] == 0  # + sqrt(p1)|x>, one fixed basis state x
+    np.testing.assert_allclose(probs[2, support], [0.5, 0.5], atol=1e-6)
 
 
 def test_model_prepends_the_token_and_needs_probabilities():
@@ -52,8 +53,11 @@ def test_estimator_trains_discocat_first_and_round_trips(tmp_path):
     again = QuantumAttentionClassifier.load(clf.save(tmp_path / "m"))
     assert (tmp_path / "m" / "discocat" / "config.json").is_file()
     np.testing.assert_allclose(again.predict_proba(TOY_X), p, atol=1e-6)
-    with pytest.raises(ConfigError, match="discocat_token"):
-        clf.predict_proba(TOY_X[:1], backend="aer-state")
+    pytest.importorskip("pytket.extensions.qiskit")
+    # the token is prepared by the word-token circuit family, so it runs through pytket too
+    np.testing.assert_allclose(clf.predict_proba(TOY_X[:3], backend="aer-state"), p[:3], atol=1e-5)
+    with pytest.raises(ConfigError, match="shots"):
+        clf.predict_proba(TOY_X[:1], shots=100)
 
 
 def test_explain_labels_the_discocat_token():

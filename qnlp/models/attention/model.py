@@ -117,10 +117,11 @@ class QuantumAttentionModel(torch.nn.Module):
         (trainable ``beta_h >= 0``; distances from :mod:`qnlp.models.attention.syntax`, passed
         to :meth:`forward`).
     discocat_token : bool
-        Prepend the DisCoCat sentence as an extra token: the class probabilities ``p`` of a
-        trained DisCoCat model of the same sentence (passed to :meth:`forward`), amplitude-encoded
-        as ``sum_k sqrt(p_k) |k 0...0>`` (class ``k`` in the leading qubits; phases dropped), so
-        ``<Z_0>`` of the token is ``p_0 - p_1`` for two classes.
+        Prepend the DisCoCat sentence as an extra token (two classes): the class probabilities
+        ``p`` of a trained DisCoCat model of the same sentence (passed to :meth:`forward`) set one
+        RY angle, ``2 arccos(sqrt(p_0))``, of the token-state circuit whose other angles are 0
+        (:func:`discocat_angles`), giving ``sqrt(p_0)|0...0> + sqrt(p_1)|x>`` for a fixed basis
+        state ``x``; the same circuit family as word tokens, so it also runs on shot backends.
     n_blocks : int
         Stacked attention blocks (``source`` "word" or "embedding"). Block ``b > 1`` re-prepares
         each token's state from its own angles plus a trained linear map of the previous
@@ -171,8 +172,8 @@ class QuantumAttentionModel(torch.nn.Module):
         self.discocat_token = bool(discocat_token)
         if self.discocat_token and (self.n_blocks > 1 or self.sentence_token):
             raise ConfigError("discocat_token cannot be combined with n_blocks > 1 or sentence_token")
-        if self.discocat_token and n_classes > 2 ** n_qubits:
-            raise ConfigError(f"discocat_token: {n_classes} classes need more than {n_qubits} qubits")
+        if self.discocat_token and n_classes != 2:
+            raise ConfigError(f"discocat_token supports two classes, got {n_classes}")
         width = 3 * n_qubits * n_heads
         self.blocks = torch.nn.ModuleList(
             torch.nn.ModuleList(AttentionHead(n_qubits, n_layers, head, generator, syntax=syntax)
@@ -260,7 +261,7 @@ class QuantumAttentionModel(torch.nn.Module):
         if self.positional:
             states = states * position_phases(states.shape[1], self.frequencies)
         if self.discocat_token:
-            token = discocat_state(discocat_probs, self.n_qubits).to(states.dtype)
+            token = prepare_states(discocat_angles(discocat_probs, self.n_layers, self.n_qubits)).to(states.dtype)
             states = torch.cat([token[:, None], states], 1)
             mask = torch.cat([torch.ones_like(mask[:, :1]), mask], 1)
             if distances is not None:
@@ -302,18 +303,20 @@ class QuantumAttentionModel(torch.nn.Module):
         return {"state": d, "head": d, "total": 2 * d, "blocks": self.n_blocks}
 
 
-def discocat_state(probs: torch.Tensor, n_qubits: int) -> torch.Tensor:
-    """``(B, 2**d)`` states ``sum_k sqrt(p_k) |k 0...0>`` from class probabilities ``(B, K)``.
+def discocat_angles(probs: torch.Tensor, n_layers: int, n_qubits: int) -> torch.Tensor:
+    """Token-circuit angles ``(B, L, d, 2)`` encoding two-class probabilities ``(B, 2)``.
 
-    >>> discocat_state(torch.tensor([[0.25, 0.75]]), 2).real.tolist()
-    [[0.5, 0.0, 0.8660253882408142, 0.0]]
+    All angles are 0 except the first layer's RY on qubit ``0`` (``d <= 2``) or ``d - 1``, set
+    to ``2 arccos(sqrt(p_0))``: the circuit then prepares ``sqrt(p_0)|0...0> + sqrt(p_1)|x>``,
+    ``x`` a fixed nonzero basis state (the CNOT/CZ rings map basis states to basis states).
+
+    >>> a = discocat_angles(torch.tensor([[0.25, 0.75]]), 1, 1)
+    >>> round(float(a[0, 0, 0, 0]), 4)  # 2 * arccos(0.5)
+    2.0944
     """
-    k = probs.shape[1]
-    bits = max(1, math.ceil(math.log2(k)))
-    index = torch.arange(k) << (n_qubits - bits)
-    out = torch.zeros(probs.shape[0], 2 ** n_qubits, dtype=torch.complex64)
-    amp = probs.clamp_min(0).float()
-    out[:, index] = (amp / amp.sum(1, keepdim=True).clamp_min(1e-30)).sqrt().to(torch.complex64)
+    p0 = probs[:, 0].double() / probs.double().sum(1).clamp_min(1e-30)
+    out = torch.zeros(probs.shape[0], n_layers, n_qubits, 2, dtype=torch.float32)
+    out[:, 0, 0 if n_qubits <= 2 else n_qubits - 1, 0] = (2 * torch.arccos(p0.clamp(0, 1).sqrt())).float()
     return out
 
 

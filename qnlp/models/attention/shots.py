@@ -502,11 +502,15 @@ def _half_turns(x: torch.Tensor) -> np.ndarray:
 
 
 def shot_estimates(model, ids: torch.Tensor, mask: torch.Tensor, words=None, *, runner: CircuitRunner,
-                   fidelity_method: str = "inverse") -> tuple[list[dict], ShotReport]:
+                   fidelity_method: str = "inverse",
+                   discocat_probs: torch.Tensor | None = None) -> tuple[list[dict], ShotReport]:
     """Estimate every quantum quantity the heads of ``model`` need, for one padded batch.
 
     Returns per head a dict of tensors: gaussian ``q``, ``k`` ``(B, T)`` and ``values``
     ``(B, T, 3d)``; fidelity ``scores`` ``(B, T, T)`` and ``values``. Padding entries are 0.
+    With a DisCoCat token (``discocat_probs`` ``(B, 2)``) it is position 0 and ``T`` counts it:
+    its state is the token circuit with :func:`~qnlp.models.attention.model.discocat_angles`
+    and no positional phase, as in the model.
     """
     if fidelity_method not in FIDELITY_METHODS:
         raise ConfigError(f"unknown fidelity_method {fidelity_method!r}; valid: {', '.join(FIDELITY_METHODS)}")
@@ -522,12 +526,22 @@ def shot_estimates(model, ids: torch.Tensor, mask: torch.Tensor, words=None, *, 
         phase = (_half_turns(torch.arange(T, dtype=torch.float64)[:, None] * model.frequencies.double())
                  if model.positional else None)  # (T, d)
     pos = bool(model.positional)
+    shift = 0
+    if getattr(model, "discocat_token", False):
+        from qnlp.models.attention.model import discocat_angles
+
+        if discocat_probs is None:
+            raise ConfigError("discocat_token=True needs the DisCoCat class probabilities (discocat_probs=...)")
+        token = _half_turns(discocat_angles(discocat_probs, L, d))  # (B, L, d, 2)
+        mask = torch.cat([torch.ones_like(mask[:, :1]), mask], 1)
+        shift, T = 1, T + 1
     cells = [(b, t) for b in range(B) for t in range(T) if bool(mask[b, t])]
 
     def state_values(b, t, head):
-        parts = [word[int(inverse[b, t])].ravel()]
-        if pos:
-            parts.append(phase[t])
+        if t < shift:  # the DisCoCat token: its own angles, no positional phase
+            parts = [token[b].ravel()] + ([np.zeros(d)] if pos else [])
+        else:
+            parts = [word[int(inverse[b, t - shift])].ravel()] + ([phase[t - shift]] if pos else [])
         parts.append(_half_turns(head).ravel())
         return np.concatenate(parts)
 
@@ -597,8 +611,8 @@ def logits_from_estimates(model, heads: list[dict], mask: torch.Tensor,
 
 
 def shot_predict_proba(model, ids, mask, words=None, *, runner: CircuitRunner,
-                       fidelity_method: str = "inverse",
-                       distances: torch.Tensor | None = None) -> tuple[np.ndarray, ShotReport]:
+                       fidelity_method: str = "inverse", distances: torch.Tensor | None = None,
+                       discocat_probs: torch.Tensor | None = None) -> tuple[np.ndarray, ShotReport]:
     """Class probabilities of one padded batch from circuits run on ``backend``.
 
     Parameters
@@ -612,6 +626,8 @@ def shot_predict_proba(model, ids, mask, words=None, *, runner: CircuitRunner,
     fidelity_method : {"inverse", "swap"}
     distances : torch.Tensor, optional
         ``(B, T, T)`` tree distances, for syntax-aware heads (a classical score penalty).
+    discocat_probs : torch.Tensor, optional
+        ``(B, 2)`` DisCoCat class probabilities, for models with ``discocat_token``.
 
     Returns
     -------
@@ -624,7 +640,12 @@ def shot_predict_proba(model, ids, mask, words=None, *, runner: CircuitRunner,
                           "stacked blocks re-prepare states from measured outputs")
     if getattr(model, "syntax", False) and distances is None:
         raise ConfigError("syntax=True needs the tokens' tree distances (distances=...)")
-    heads, report = shot_estimates(model, ids, mask, words, runner=runner, fidelity_method=fidelity_method)
+    heads, report = shot_estimates(model, ids, mask, words, runner=runner, fidelity_method=fidelity_method,
+                                   discocat_probs=discocat_probs)
+    if getattr(model, "discocat_token", False):  # the token is position 0, as in the model
+        mask = torch.cat([torch.ones_like(mask[:, :1]), mask], 1)
+        if distances is not None:
+            distances = torch.nn.functional.pad(distances, (1, 0, 1, 0))
     with torch.no_grad():
         probs = torch.softmax(logits_from_estimates(model, heads, mask, distances), -1)
     return probs.double().numpy(), report

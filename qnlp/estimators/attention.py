@@ -270,8 +270,9 @@ class QuantumAttentionClassifier(_AttentionClassifierBase):
         With ``discocat_token``: ``k >= 2`` trains the attention model on *out-of-fold* DisCoCat
         outputs (stratified k-fold cross-fitting, one extra DisCoCat fit per fold), so it sees
         outputs as unreliable as on new sentences; ``0`` (default) uses the final DisCoCat
-        model's in-sample outputs. On RP (seeds 0-4) 5 folds gave 0.826 ± 0.067 against
-        0.845 ± 0.062 in-sample, at 6x the DisCoCat training cost, hence the default.
+        model's in-sample outputs. On RP (seeds 0-4, first token encoding) 5 folds gave
+        0.826 ± 0.067 against 0.845 ± 0.062 in-sample, at 6x the DisCoCat training cost, hence
+        the default.
     epochs, batch_size, learning_rate, weight_decay
         Adam training settings (``batch_size=None``: full batch).
     unk_rate : float

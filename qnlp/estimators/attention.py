@@ -259,7 +259,8 @@ class QuantumAttentionClassifier(_AttentionClassifierBase):
         (:mod:`qnlp.models.attention.syntax`; parsing costs ~10 ms a sentence).
     n_blocks : int
         Stacked attention blocks with residual connections (see
-        :class:`~qnlp.models.attention.model.QuantumAttentionModel`); exact engine only.
+        :class:`~qnlp.models.attention.model.QuantumAttentionModel`); on shot backends each later
+        block re-prepares its states from the previous block's estimated outputs.
     discocat_token : bool
         Train a DisCoCat classifier (:class:`~qnlp.estimators.QuantumTextClassifier`, CLI
         defaults, same seed) on the same data first, and prepend each sentence's DisCoCat output

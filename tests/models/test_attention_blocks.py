@@ -1,5 +1,6 @@
 """Stacked attention blocks with residual connections."""
 
+import numpy as np
 import pytest
 import torch
 
@@ -48,7 +49,7 @@ def test_gradients_reach_the_mixer_and_second_block():
                for p in two.blocks[0].parameters())
 
 
-def test_stacked_estimator_fits_and_refuses_shots():
+def test_stacked_estimator_fits_and_runs_through_pytket():
     from qnlp.errors import ConfigError
     from qnlp.estimators.attention import QuantumAttentionClassifier
 
@@ -59,5 +60,12 @@ def test_stacked_estimator_fits_and_refuses_shots():
     with pytest.raises(ConfigError, match="n_blocks"):
         QuantumAttentionClassifier(n_blocks=0).fit(TOY_X, TOY_Y)
     pytest.importorskip("pytket.extensions.qiskit")
-    with pytest.raises(ConfigError, match="one attention block"):
-        clf.predict_proba(TOY_X[:2], backend="aer-state")
+    # block 2's states are re-prepared from block 1's estimated outputs, as in forward
+    with torch.no_grad():
+        clf.model_.mixers[0].weight.normal_(0, 0.3, generator=torch.Generator().manual_seed(3))
+    exact = clf.predict_proba(TOY_X[:3])
+    np.testing.assert_allclose(clf.predict_proba(TOY_X[:3], backend="aer-state"), exact, atol=1e-5)
+    probs, report = clf.predict_proba_report(TOY_X[:3], backend="aer", shots=20000, seed=0)
+    assert report.n_circuits > 0
+    # each estimate has standard error <= 1/sqrt(shots); the small read-out keeps ~7 of them
+    np.testing.assert_allclose(probs, exact, atol=7 / np.sqrt(20000))

@@ -502,15 +502,17 @@ def _half_turns(x: torch.Tensor) -> np.ndarray:
 
 
 def shot_estimates(model, ids: torch.Tensor, mask: torch.Tensor, words=None, *, runner: CircuitRunner,
-                   fidelity_method: str = "inverse",
-                   discocat_probs: torch.Tensor | None = None) -> tuple[list[dict], ShotReport]:
+                   fidelity_method: str = "inverse", discocat_probs: torch.Tensor | None = None,
+                   heads=None, cell_angles: torch.Tensor | None = None) -> tuple[list[dict], ShotReport]:
     """Estimate every quantum quantity the heads of ``model`` need, for one padded batch.
 
     Returns per head a dict of tensors: gaussian ``q``, ``k`` ``(B, T)`` and ``values``
     ``(B, T, 3d)``; fidelity ``scores`` ``(B, T, T)`` and ``values``. Padding entries are 0.
     With a DisCoCat token (``discocat_probs`` ``(B, 2)``) it is position 0 and ``T`` counts it:
     its state is the token circuit with :func:`~qnlp.models.attention.model.discocat_angles`
-    and no positional phase, as in the model.
+    and no positional phase, as in the model. ``heads`` (default ``model.heads``) are the head
+    modules to estimate; ``cell_angles`` ``(B, T, L, d, 2)`` (radians), when given, replace the
+    word angles of every position (stacked blocks re-prepare states per position).
     """
     if fidelity_method not in FIDELITY_METHODS:
         raise ConfigError(f"unknown fidelity_method {fidelity_method!r}; valid: {', '.join(FIDELITY_METHODS)}")
@@ -523,8 +525,10 @@ def shot_estimates(model, ids: torch.Tensor, mask: torch.Tensor, words=None, *, 
     uniq, inverse = torch.unique(ids, return_inverse=True)
     with torch.no_grad():
         word = _half_turns(model.token_angles(uniq, words))  # (U, L, d, 2)
+        per_cell = None if cell_angles is None else _half_turns(cell_angles)  # (B, T, L, d, 2)
         phase = (_half_turns(torch.arange(T, dtype=torch.float64)[:, None] * model.frequencies.double())
                  if model.positional else None)  # (T, d)
+    head_modules = list(model.heads if heads is None else heads)
     pos = bool(model.positional)
     shift = 0
     if getattr(model, "discocat_token", False):
@@ -541,12 +545,13 @@ def shot_estimates(model, ids: torch.Tensor, mask: torch.Tensor, words=None, *, 
         if t < shift:  # the DisCoCat token: its own angles, no positional phase
             parts = [token[b].ravel()] + ([np.zeros(d)] if pos else [])
         else:
-            parts = [word[int(inverse[b, t - shift])].ravel()] + ([phase[t - shift]] if pos else [])
+            angles = word[int(inverse[b, t - shift])] if per_cell is None else per_cell[b, t - shift]
+            parts = [angles.ravel()] + ([phase[t - shift]] if pos else [])
         parts.append(_half_turns(head).ravel())
         return np.concatenate(parts)
 
     jobs, slots = [], []  # slots[i] = (head index, quantity, b, t, s)
-    for h, head in enumerate(model.heads):
+    for h, head in enumerate(head_modules):
         HL = head.value.shape[0]
         basis = {bs: ("basis", bs, pos, L, d, HL) for bs in BASES}
         for b, t in cells:
@@ -565,8 +570,8 @@ def shot_estimates(model, ids: torch.Tensor, mask: torch.Tensor, words=None, *, 
                         jobs.append(_Job(pair, v))
                         slots.append((h, "score", b, t, s))
     estimates = runner.run(jobs)  # runs each distinct circuit once
-    heads = [{"values": torch.zeros(B, T, 3 * d, dtype=torch.float64)} for _ in model.heads]
-    for h, head in enumerate(model.heads):
+    heads = [{"values": torch.zeros(B, T, 3 * d, dtype=torch.float64)} for _ in head_modules]
+    for h, head in enumerate(head_modules):
         if head.kind == "gaussian":
             heads[h]["q"] = torch.zeros(B, T, dtype=torch.float64)
             heads[h]["k"] = torch.zeros(B, T, dtype=torch.float64)
@@ -585,18 +590,14 @@ def shot_estimates(model, ids: torch.Tensor, mask: torch.Tensor, words=None, *, 
     return heads, report
 
 
-def logits_from_estimates(model, heads: list[dict], mask: torch.Tensor,
-                          distances: torch.Tensor | None = None) -> torch.Tensor:
-    """The classical rest of :meth:`QuantumAttentionModel.forward` with estimated quantities.
-
-    Reuses the head functions (:func:`gaussian_weights`, :func:`masked_softmax`) and the model's
-    read-out weights; the masked mean pooling mirrors ``forward``. Computed in float64 (the
-    estimates are float64), so padding a batch differently changes results by ~1e-16 only.
-    """
+def head_outputs(head_modules, heads: list[dict], mask: torch.Tensor,
+                 distances: torch.Tensor | None = None) -> torch.Tensor:
+    """Attention outputs ``(B, T, 3d * n_heads)`` from estimated quantities (float64), reusing
+    the head functions (:func:`gaussian_weights`, :func:`masked_softmax`)."""
     from qnlp.models.attention.heads import gaussian_weights, masked_softmax
 
     outs = []
-    for head, est in zip(model.heads, heads):
+    for head, est in zip(head_modules, heads):
         bias = head.bias(None if distances is None else distances.double())  # syntax-aware heads
         if head.kind == "gaussian":
             weights = gaussian_weights(est["q"], est["k"], mask, bias)
@@ -604,10 +605,22 @@ def logits_from_estimates(model, heads: list[dict], mask: torch.Tensor,
             scores = est["scores"] * head.log_scale.double().exp()
             weights = masked_softmax(scores if bias is None else scores - bias, mask)
         outs.append(weights @ est["values"])
-    feats = torch.cat(outs, -1)
+    return torch.cat(outs, -1)
+
+
+def logits_from_features(model, feats: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Masked mean over tokens and the model's linear read-out, as in ``forward`` (float64)."""
     m = mask.unsqueeze(-1).to(feats.dtype)
     pooled = (feats * m).sum(1) / m.sum(1).clamp(min=1)
     return torch.nn.functional.linear(pooled, model.readout.weight.double(), model.readout.bias.double())
+
+
+def logits_from_estimates(model, heads: list[dict], mask: torch.Tensor,
+                          distances: torch.Tensor | None = None) -> torch.Tensor:
+    """The classical rest of :meth:`QuantumAttentionModel.forward` (one block) with estimated
+    quantities. Computed in float64 (the estimates are float64), so padding a batch differently
+    changes results by ~1e-16 only."""
+    return logits_from_features(model, head_outputs(model.heads, heads, mask, distances), mask)
 
 
 def shot_predict_proba(model, ids, mask, words=None, *, runner: CircuitRunner,
@@ -635,9 +648,6 @@ def shot_predict_proba(model, ids, mask, words=None, *, runner: CircuitRunner,
         ``(B, n_classes)``.
     report : ShotReport
     """
-    if getattr(model, "n_blocks", 1) > 1:
-        raise ConfigError("shot-based inference supports one attention block (n_blocks=1); "
-                          "stacked blocks re-prepare states from measured outputs")
     if getattr(model, "syntax", False) and distances is None:
         raise ConfigError("syntax=True needs the tokens' tree distances (distances=...)")
     heads, report = shot_estimates(model, ids, mask, words, runner=runner, fidelity_method=fidelity_method,
@@ -647,5 +657,18 @@ def shot_predict_proba(model, ids, mask, words=None, *, runner: CircuitRunner,
         if distances is not None:
             distances = torch.nn.functional.pad(distances, (1, 0, 1, 0))
     with torch.no_grad():
-        probs = torch.softmax(logits_from_estimates(model, heads, mask, distances), -1)
+        feats = head_outputs(model.heads, heads, mask, distances)
+        if getattr(model, "n_blocks", 1) > 1:  # measure, then re-prepare states (as forward does)
+            uniq, inverse = torch.unique(ids, return_inverse=True)
+            base = model.token_angles(uniq, words)[inverse].double()  # (B, T, L, d, 2)
+            for block, mixer in zip(model.blocks, model.mixers):
+                angles = base + torch.nn.functional.linear(
+                    feats, mixer.weight.double(), mixer.bias.double()).reshape(base.shape)
+                est, rep = shot_estimates(model, ids, mask, words, runner=runner,
+                                          fidelity_method=fidelity_method, heads=block, cell_angles=angles)
+                feats = feats + head_outputs(block, est, mask, distances)
+                report = ShotReport(report.n_sentences, report.n_circuits + rep.n_circuits,
+                                    report.n_unique + rep.n_unique, report.n_structures,
+                                    report.seconds + rep.seconds)
+        probs = torch.softmax(logits_from_features(model, feats, mask), -1)
     return probs.double().numpy(), report

@@ -447,19 +447,22 @@ class QuantumAttentionClassifier(_AttentionClassifierBase):
         check_is_fitted(self, "model_")
         texts = check_texts(X)
         tokens = self._tokens(texts)
-        extras = self._embed(texts) if (self.syntax or self.discocat_token) and self.source != "minilm" else None
+        extras = self._embed(texts)
+        if extras is not None and not isinstance(extras, _ExtraInputs):  # contextual embeddings only
+            extras = _ExtraInputs(extras)
         runner = CircuitRunner(backend, shots=shots, seed=seed,
                                entangler=getattr(self.model_, "entangler", "cnot"))
         out, total = [], ShotReport(0, 0, 0, 0, 0.0)
         with _torch_threads(self.n_threads):
             for start in range(0, len(tokens), 256):
                 ids, mask, words = self._inputs(tokens[start:start + 256])
-                dist = disco = None
+                tok = sent = dist = disco = None
                 if extras is not None:
-                    _, _, dist, disco = extras.batch(np.arange(start, start + len(ids)), ids.shape[1])
+                    tok, sent, dist, disco = extras.batch(np.arange(start, start + len(ids)), ids.shape[1])
                 probs, rep = shot_predict_proba(self.model_, ids, mask, words, runner=runner,
                                                 fidelity_method=fidelity_method, distances=dist,
-                                                discocat_probs=disco)
+                                                discocat_probs=disco, token_embeddings=tok,
+                                                sentence_embeddings=sent)
                 out.append(probs)
                 total = ShotReport(total.n_sentences + rep.n_sentences, total.n_circuits + rep.n_circuits,
                                    runner.n_submitted, len(runner._compiled), total.seconds + rep.seconds)

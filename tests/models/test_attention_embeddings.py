@@ -214,3 +214,13 @@ def test_minilm_logreg_baseline(encoder):
     pipe = minilm_logreg(C=10.0).fit(TOY_X, TOY_Y)
     assert pipe.score(TOY_X, TOY_Y) == 1.0
     assert pipe[-1].coef_.shape == (1, 384)
+
+
+@pytest.mark.parametrize("kw", [{}, {"sentence_token": True, "residual": True}])
+def test_minilm_model_runs_through_pytket(encoder, kw):
+    """Contextual token angles, the sentence token and the skip read-out are translated: an
+    exact state backend reproduces the exact engine."""
+    pytest.importorskip("pytket.extensions.qiskit")
+    clf = _clf(epochs=5, **kw).fit(TOY_X, TOY_Y)
+    exact = clf.predict_proba(TOY_X[:3])
+    np.testing.assert_allclose(clf.predict_proba(TOY_X[:3], backend="aer-state"), exact, atol=1e-5)

@@ -503,7 +503,8 @@ def _half_turns(x: torch.Tensor) -> np.ndarray:
 
 def shot_estimates(model, ids: torch.Tensor, mask: torch.Tensor, words=None, *, runner: CircuitRunner,
                    fidelity_method: str = "inverse", discocat_probs: torch.Tensor | None = None,
-                   heads=None, cell_angles: torch.Tensor | None = None) -> tuple[list[dict], ShotReport]:
+                   heads=None, cell_angles: torch.Tensor | None = None,
+                   prefix_angles: torch.Tensor | None = None) -> tuple[list[dict], ShotReport]:
     """Estimate every quantum quantity the heads of ``model`` need, for one padded batch.
 
     Returns per head a dict of tensors: gaussian ``q``, ``k`` ``(B, T)`` and ``values``
@@ -512,19 +513,19 @@ def shot_estimates(model, ids: torch.Tensor, mask: torch.Tensor, words=None, *, 
     its state is the token circuit with :func:`~qnlp.models.attention.model.discocat_angles`
     and no positional phase, as in the model. ``heads`` (default ``model.heads``) are the head
     modules to estimate; ``cell_angles`` ``(B, T, L, d, 2)`` (radians), when given, replace the
-    word angles of every position (stacked blocks re-prepare states per position).
+    word angles of every position (stacked blocks, contextual embeddings); ``prefix_angles``
+    ``(B, L, d, 2)`` prepend a token of their own (the MiniLM sentence token), like the DisCoCat one.
     """
     if fidelity_method not in FIDELITY_METHODS:
         raise ConfigError(f"unknown fidelity_method {fidelity_method!r}; valid: {', '.join(FIDELITY_METHODS)}")
-    if getattr(model, "source", "word") not in ("word", "embedding"):
-        raise ConfigError(f"shot-based inference supports token sources 'word' and 'embedding', not "
-                          f"{model.source!r} (contextual angles and the residual read-out are not translated)")
+    if getattr(model, "source", "word") not in ("word", "embedding") and cell_angles is None:
+        raise ConfigError(f"token source {model.source!r} needs per-position angles (cell_angles=...)")
     t0 = time.perf_counter()
     B, T = ids.shape
     d, L = model.n_qubits, model.n_layers
     uniq, inverse = torch.unique(ids, return_inverse=True)
     with torch.no_grad():
-        word = _half_turns(model.token_angles(uniq, words))  # (U, L, d, 2)
+        word = _half_turns(model.token_angles(uniq, words)) if cell_angles is None else None  # (U, L, d, 2)
         per_cell = None if cell_angles is None else _half_turns(cell_angles)  # (B, T, L, d, 2)
         phase = (_half_turns(torch.arange(T, dtype=torch.float64)[:, None] * model.frequencies.double())
                  if model.positional else None)  # (T, d)
@@ -536,7 +537,9 @@ def shot_estimates(model, ids: torch.Tensor, mask: torch.Tensor, words=None, *, 
 
         if discocat_probs is None:
             raise ConfigError("discocat_token=True needs the DisCoCat class probabilities (discocat_probs=...)")
-        token = _half_turns(discocat_angles(discocat_probs, L, d))  # (B, L, d, 2)
+        prefix_angles = discocat_angles(discocat_probs, L, d)
+    if prefix_angles is not None:
+        token = _half_turns(prefix_angles)  # (B, L, d, 2)
         mask = torch.cat([torch.ones_like(mask[:, :1]), mask], 1)
         shift, T = 1, T + 1
     cells = [(b, t) for b in range(B) for t in range(T) if bool(mask[b, t])]
@@ -625,7 +628,9 @@ def logits_from_estimates(model, heads: list[dict], mask: torch.Tensor,
 
 def shot_predict_proba(model, ids, mask, words=None, *, runner: CircuitRunner,
                        fidelity_method: str = "inverse", distances: torch.Tensor | None = None,
-                       discocat_probs: torch.Tensor | None = None) -> tuple[np.ndarray, ShotReport]:
+                       discocat_probs: torch.Tensor | None = None,
+                       token_embeddings: torch.Tensor | None = None,
+                       sentence_embeddings: torch.Tensor | None = None) -> tuple[np.ndarray, ShotReport]:
     """Class probabilities of one padded batch from circuits run on ``backend``.
 
     Parameters
@@ -641,6 +646,10 @@ def shot_predict_proba(model, ids, mask, words=None, *, runner: CircuitRunner,
         ``(B, T, T)`` tree distances, for syntax-aware heads (a classical score penalty).
     discocat_probs : torch.Tensor, optional
         ``(B, 2)`` DisCoCat class probabilities, for models with ``discocat_token``.
+    token_embeddings, sentence_embeddings : torch.Tensor, optional
+        ``source="minilm"``: as for ``model.forward``; token angles are the model's projection of
+        each contextual embedding, the sentence token (``sentence_token``) is prepended, and the
+        skip read-out (``residual``) is added to the logits, all as in ``forward``.
 
     Returns
     -------
@@ -650,9 +659,12 @@ def shot_predict_proba(model, ids, mask, words=None, *, runner: CircuitRunner,
     """
     if getattr(model, "syntax", False) and distances is None:
         raise ConfigError("syntax=True needs the tokens' tree distances (distances=...)")
+    cell_angles = prefix = None
+    if getattr(model, "source", "word") == "minilm":
+        cell_angles, prefix = _contextual_angles(model, token_embeddings, sentence_embeddings)
     heads, report = shot_estimates(model, ids, mask, words, runner=runner, fidelity_method=fidelity_method,
-                                   discocat_probs=discocat_probs)
-    if getattr(model, "discocat_token", False):  # the token is position 0, as in the model
+                                   discocat_probs=discocat_probs, cell_angles=cell_angles, prefix_angles=prefix)
+    if getattr(model, "discocat_token", False) or prefix is not None:  # position 0, as in the model
         mask = torch.cat([torch.ones_like(mask[:, :1]), mask], 1)
         if distances is not None:
             distances = torch.nn.functional.pad(distances, (1, 0, 1, 0))
@@ -670,5 +682,27 @@ def shot_predict_proba(model, ids, mask, words=None, *, runner: CircuitRunner,
                 report = ShotReport(report.n_sentences, report.n_circuits + rep.n_circuits,
                                     report.n_unique + rep.n_unique, report.n_structures,
                                     report.seconds + rep.seconds)
-        probs = torch.softmax(logits_from_features(model, feats, mask), -1)
+        logits = logits_from_features(model, feats, mask)
+        if getattr(model, "residual", False):
+            logits = logits + torch.nn.functional.linear(
+                sentence_embeddings.double(), model.skip.weight.double(), model.skip.bias.double())
+        probs = torch.softmax(logits, -1)
     return probs.double().numpy(), report
+
+
+def _contextual_angles(model, token_embeddings, sentence_embeddings):
+    """``source="minilm"``: per-position angles ``(B, T, L, d, 2)`` and the sentence token's
+    ``(B, L, d, 2)`` (or ``None``), from the model's projections as in ``contextual_states``."""
+    if token_embeddings is None or sentence_embeddings is None:
+        raise ConfigError("source='minilm' needs token_embeddings and sentence_embeddings")
+    if model.positional:
+        raise ConfigError("shot-based inference of source='minilm' with positional phases is not supported")
+    shape = (model.n_layers, model.n_qubits, 2)
+    with torch.no_grad():
+        e = torch.nn.functional.normalize(token_embeddings, dim=-1)
+        cells = model.proj(e).reshape(*e.shape[:2], *shape)
+        prefix = None
+        if model.sentence_token:
+            sent = torch.nn.functional.normalize(sentence_embeddings, dim=-1)
+            prefix = model.sentence_proj(sent).reshape(-1, *shape)
+    return cells, prefix

@@ -80,7 +80,10 @@ class BobcatParserAdapter(Parser):
         if self._parser is None:
             from lambeq import BobcatParser
 
-            self._parser = BobcatParser(model_name_or_path=self.model_dir, verbose="suppress")
+            from qnlp.offline import hub_offline
+
+            with hub_offline():  # a local folder: lambeq and transformers must not fall back to a download
+                self._parser = BobcatParser(model_name_or_path=self.model_dir, verbose="suppress")
         try:
             diagram = self._parser.sentence2diagram(sentence)
         except Exception as exc:

@@ -187,17 +187,11 @@ class MiniLMEncoder:
         except ImportError as exc:
             raise MissingDependencyError(f"MiniLM embeddings need transformers ({exc}); install it "
                                          f"with `{_INSTALL}`") from None
-        saved = {k: os.environ.get(k) for k in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")}
-        os.environ.update({k: "1" for k in saved})
-        try:
+        from qnlp.offline import hub_offline
+
+        with hub_offline():
             self._tokenizer = transformers.AutoTokenizer.from_pretrained(str(path), local_files_only=True)
             model = transformers.AutoModel.from_pretrained(str(path), local_files_only=True)
-        finally:
-            for k, v in saved.items():
-                if v is None:
-                    os.environ.pop(k, None)
-                else:
-                    os.environ[k] = v
         self._model = model.eval()
         for p in self._model.parameters():
             p.requires_grad_(False)

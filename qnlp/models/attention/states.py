@@ -50,33 +50,6 @@ def check_qubits(n_qubits: int) -> int:
 
 
 # -- gates ------------------------------------------------------------------------------------
-def rotation_layer(angles: torch.Tensor) -> torch.Tensor:
-    """Single-qubit matrices ``RZ(b) @ RY(a)`` for angles ``(..., d, 2)`` -> ``(..., d, 2, 2)``."""
-    a, b = angles[..., 0], angles[..., 1]
-    ca, sa = torch.cos(a / 2), torch.sin(a / 2)
-    ry = torch.stack([torch.stack([ca, -sa], -1), torch.stack([sa, ca], -1)], -2).to(torch.complex64)
-    phase = torch.exp(-0.5j * b.to(torch.complex64))
-    # RZ(b) = diag(e^{-ib/2}, e^{ib/2}); multiply rows of RY
-    rz = torch.stack([phase, phase.conj()], -1).unsqueeze(-1)
-    return rz * ry
-
-
-def apply_single(psi: torch.Tensor, gates: torch.Tensor, n_qubits: int) -> torch.Tensor:
-    """Apply one 2x2 gate per qubit. ``psi`` ``(N, 2**d)``; ``gates`` ``(N or 1, d, 2, 2)``."""
-    n = psi.shape[0]
-    out = psi.reshape((n,) + (2,) * n_qubits)
-    letters = "abcdefghij"[:n_qubits]
-    for q in range(n_qubits):
-        src = letters
-        dst = letters[:q] + "z" + letters[q + 1:]
-        g = gates[:, q]
-        if g.shape[0] == 1:
-            out = torch.einsum(f"z{letters[q]},n{src}->n{dst}", g[0], out)
-        else:
-            out = torch.einsum(f"nz{letters[q]},n{src}->n{dst}", g, out)
-    return out.reshape(n, -1)
-
-
 @lru_cache(maxsize=None)
 def _entangler(n_qubits: int, kind: str) -> tuple[np.ndarray, np.ndarray]:
     """(permutation, signs) of the ring entangler: ``psi' = signs * psi[:, perm]``."""
@@ -117,31 +90,11 @@ def apply_entangler(psi: torch.Tensor, n_qubits: int, kind: str = "cnot") -> tor
     return psi * torch.as_tensor(signs, dtype=psi.dtype)
 
 
-def run_layers(psi: torch.Tensor, angles: torch.Tensor, *, entangler: str = "cnot") -> torch.Tensor:
-    """Apply ``L`` layers (rotations then entangling ring) to states ``psi``.
-
-    Parameters
-    ----------
-    psi : torch.Tensor
-        ``(N, 2**d)`` complex states.
-    angles : torch.Tensor
-        ``(N, L, d, 2)`` per-state angles, or ``(L, d, 2)`` shared by all states.
-    """
-    n_qubits = int(math.log2(psi.shape[-1]))
-    if angles.dim() == 3:
-        angles = angles.unsqueeze(0)
-    gates = rotation_layer(angles)  # (N|1, L, d, 2, 2)
-    for layer in range(angles.shape[1]):
-        psi = apply_single(psi, gates[:, layer], n_qubits)
-        psi = apply_entangler(psi, n_qubits, entangler)
-    return psi
-
-
 def gate_elements(angles: torch.Tensor, dtype: torch.dtype = torch.complex64, *,
                   axis: int = -1) -> torch.Tensor:
     """``RZ(b) @ RY(a)`` for angles with ``(a, b)`` on ``axis``, as 2x2 matrices in its place.
 
-    The same matrices as :func:`rotation_layer`: ``[[c e, -s e], [s e*, c e*]]`` with
+    The matrices are ``[[c e, -s e], [s e*, c e*]]`` with
     ``c, s = cos(a/2), sin(a/2)`` and ``e = exp(-ib/2)``. ``angles`` ``(..., 2)`` gives
     ``(..., 2, 2)``; with ``axis=-2``, ``(..., 2, N)`` gives ``(..., 2, 2, N)`` (batch last).
     """
@@ -157,7 +110,8 @@ def gate_elements(angles: torch.Tensor, dtype: torch.dtype = torch.complex64, *,
 def _prepare_columns(angles: torch.Tensor, entangler: str, dtype: torch.dtype) -> torch.Tensor:
     """``U(angles)|0...0>`` with the batch axis last: ``(N, L, d, 2)`` -> ``(2**d, N)``.
 
-    Same circuit as :func:`run_layers` on ``|0...0>``, computed for speed: the first rotation
+    Per layer, the rotations then the entangling ring (:func:`apply_entangler`), on ``|0...0>``,
+    computed for speed: the first rotation
     layer acts on ``|0...0>``, so it gives a product state (the Kronecker product of each gate's
     first column); later layers apply each qubit's gate as a broadcast multiply-and-sum over a
     ``(left, 2, right, N)`` view. Keeping the batch axis last makes every elementwise kernel run

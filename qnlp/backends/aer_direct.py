@@ -193,6 +193,24 @@ def born_probabilities(simulator, groups: Sequence[tuple[BornTemplate, np.ndarra
     return out
 
 
+def born_rows(simulator, items: Sequence[tuple[BornTemplate, Sequence[float]]]) -> list[np.ndarray]:
+    """Probabilities of the measured bits of each circuit, in the order of ``items``.
+
+    ``items`` pairs a template with one circuit's parameter values; circuits sharing a template
+    are grouped so that :func:`born_probabilities` binds each template once per run (one Aer call).
+    """
+    groups: dict[int, list[int]] = {}
+    for i, (template, _) in enumerate(items):
+        groups.setdefault(id(template), []).append(i)
+    batches = [(items[m[0]][0], np.asarray([list(items[i][1]) for i in m], dtype=float))  # (n, k), k may be 0
+               for m in groups.values()]
+    rows: list = [None] * len(items)
+    for members, block in zip(groups.values(), born_probabilities(simulator, batches)):
+        for i, row in zip(members, block):
+            rows[i] = row
+    return rows
+
+
 def _dense(p, n_bits: int) -> np.ndarray:
     """A probability vector of length ``2 ** n_bits`` from Aer's dense or sparse output."""
     if isinstance(p, dict):

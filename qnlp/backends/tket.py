@@ -409,24 +409,12 @@ class TketBackend(Backend):
         return all(s.born is not False for s, _, _ in instances)
 
     def _run_born(self, instances, config: RunConfig) -> list[np.ndarray]:
-        from qnlp.backends.aer_direct import born_probabilities
+        from qnlp.backends.aer_direct import born_rows
 
-        groups: dict[str, list[int]] = {}
-        for i, (structure, _, _) in enumerate(instances):
-            groups.setdefault(structure.key, []).append(i)
-        batches = []
-        for key, members in groups.items():
-            structure = instances[members[0]][0]
-            values = np.asarray([instances[i][2] for i in members], dtype=float)
-            batches.append((structure.born, values.reshape(len(members), structure.n_symbols)))
         try:
-            blocks = born_probabilities(self.born_simulator, batches)
+            joint = born_rows(self.born_simulator, [(s.born, values) for s, _, values in instances])
         except Exception as exc:  # noqa: BLE001
             raise BackendError(f"backend {self.name!r} failed to run the circuits: {exc}") from exc
-        joint: list = [None] * len(instances)
-        for members, block in zip(groups.values(), blocks):
-            for i, row in zip(members, block):
-                joint[i] = row
         probs, kept = [], []
         for (structure, _, _), p, seed in zip(instances, joint, self._seeds(instances, config)):
             row, n_kept = _sample_postselected(p, structure, config.shots, seed)

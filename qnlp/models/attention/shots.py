@@ -347,31 +347,25 @@ class CircuitRunner:
         no faithful template (the caller then uses pytket's path)."""
         from pytket.unit_id import Bit
 
-        from qnlp.backends.aer_direct import born_probabilities, build_template
+        from qnlp.backends.aer_direct import born_rows, build_template
 
-        groups: dict[tuple, list[int]] = {}
-        for i, job in enumerate(jobs):
+        for job in jobs:
             s, compiled = self._structure(job.structure)
             if job.structure not in self._templates:
                 self._templates[job.structure] = build_template(
                     compiled, s.symbols, [Bit("c", j) for j in range(s.read)])
             if self._templates[job.structure] is None:
                 return None
-            groups.setdefault(job.structure, []).append(i)
-        batches = [(self._templates[key], np.asarray([jobs[i].values for i in members], dtype=float))
-                   for key, members in groups.items()]
         try:
-            blocks = born_probabilities(self._born, batches)
+            rows = born_rows(self._born, [(self._templates[j.structure], j.values) for j in jobs])
         except Exception as exc:  # noqa: BLE001
             raise BackendError(f"backend {self.name!r} failed to run the circuits: {exc}") from exc
         self.n_submitted += len(jobs)
-        out: list = [None] * len(jobs)
-        for members, block in zip(groups.values(), blocks):
-            for i, p in zip(members, block):
-                job = jobs[i]
-                seed = None if self.seed is None else circuit_seed(self.seed, job.key)
-                counts = np.random.default_rng(seed).multinomial(self.shots, p / p.sum())
-                out[i] = self._compiled[job.structure][0].estimate(counts / self.shots)
+        out = []
+        for job, p in zip(jobs, rows):
+            seed = None if self.seed is None else circuit_seed(self.seed, job.key)
+            counts = np.random.default_rng(seed).multinomial(self.shots, p / p.sum())
+            out.append(self._compiled[job.structure][0].estimate(counts / self.shots))
         return out
 
     def _run(self, jobs: list[_Job]) -> list[np.ndarray]:

@@ -369,8 +369,8 @@ class QuantumAttentionClassifier(_AttentionClassifierBase):
             from qnlp.models.attention.embeddings import shared_encoder
 
             emb = shared_encoder(self.embedding_cache).encode(texts)
-        if not self.syntax and not self.discocat_token:
-            return emb
+        if emb is None and not self.syntax and not self.discocat_token:
+            return None
         distances = None
         if self.syntax:
             from qnlp.models.attention.syntax import SyntaxDistances
@@ -448,8 +448,6 @@ class QuantumAttentionClassifier(_AttentionClassifierBase):
         texts = check_texts(X)
         tokens = self._tokens(texts)
         extras = self._embed(texts)
-        if extras is not None and not isinstance(extras, _ExtraInputs):  # contextual embeddings only
-            extras = _ExtraInputs(extras)
         runner = CircuitRunner(backend, shots=shots, seed=seed,
                                entangler=getattr(self.model_, "entangler", "cnot"))
         out, total = [], ShotReport(0, 0, 0, 0, 0.0)

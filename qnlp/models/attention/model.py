@@ -218,17 +218,22 @@ class QuantumAttentionModel(torch.nn.Module):
         Only unmasked tokens are simulated; padding gets ``|0...0>``. With ``sentence_token``
         the sentence embedding's state is prepended (``T' = T + 1``).
         """
-        e = torch.nn.functional.normalize(token_embeddings[mask], dim=-1)
-        flat = prepare_states(self.proj(e).reshape(-1, self.n_layers, self.n_qubits, 2))
+        flat = prepare_states(self.embedding_angles(token_embeddings[mask]))
         states = torch.zeros(*mask.shape, 2 ** self.n_qubits, dtype=flat.dtype)
         states[..., 0] = 1
         states = states.index_put((*torch.nonzero(mask, as_tuple=True),), flat)
         if self.sentence_token:
-            s = torch.nn.functional.normalize(sentence_embeddings, dim=-1)
-            sent = prepare_states(self.sentence_proj(s).reshape(-1, self.n_layers, self.n_qubits, 2))
+            sent = prepare_states(self.embedding_angles(sentence_embeddings, sentence=True))
             states = torch.cat([sent[:, None], states], 1)
             mask = torch.cat([torch.ones_like(mask[:, :1]), mask], 1)
         return states, mask
+
+    def embedding_angles(self, embeddings: torch.Tensor, *, sentence: bool = False) -> torch.Tensor:
+        """``source="minilm"``: token-circuit angles ``(..., L, d, 2)`` of embeddings ``(..., 384)``
+        (L2-normalised, then the token projection, or the sentence token's with ``sentence``)."""
+        proj = self.sentence_proj if sentence else self.proj
+        e = torch.nn.functional.normalize(embeddings, dim=-1)
+        return proj(e).reshape(*e.shape[:-1], self.n_layers, self.n_qubits, 2)
 
     def forward(self, ids: torch.Tensor, mask: torch.Tensor, words: list[str] | None = None,
                 token_embeddings: torch.Tensor | None = None,

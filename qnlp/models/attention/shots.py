@@ -691,12 +691,7 @@ def _contextual_angles(model, token_embeddings, sentence_embeddings):
         raise ConfigError("source='minilm' needs token_embeddings and sentence_embeddings")
     if model.positional:
         raise ConfigError("shot-based inference of source='minilm' with positional phases is not supported")
-    shape = (model.n_layers, model.n_qubits, 2)
     with torch.no_grad():
-        e = torch.nn.functional.normalize(token_embeddings, dim=-1)
-        cells = model.proj(e).reshape(*e.shape[:2], *shape)
-        prefix = None
-        if model.sentence_token:
-            sent = torch.nn.functional.normalize(sentence_embeddings, dim=-1)
-            prefix = model.sentence_proj(sent).reshape(-1, *shape)
+        cells = model.embedding_angles(token_embeddings)
+        prefix = model.embedding_angles(sentence_embeddings, sentence=True) if model.sentence_token else None
     return cells, prefix

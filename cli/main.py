@@ -134,18 +134,14 @@ def _train_impl(dataset, out, model, parser, ansatz, backend, epochs, seed, seed
             if bar:
                 bar.close()
         results.append({"model": kind, **res})
-    summary = commands.summarise(results)
-    if as_json:
-        _echo_json(results[0] if seeds == 1 else {**summary, "runs": results})
-        return
-    _print_table(results, summary)
+    _report_runs(results, as_json)
 
 
 def _train_attention(dataset, out, seed, seeds, data_seed, as_json, quiet, given, settings, options):
     """``qnlp train --model attention``: the settings of docs/attention.md, then the given options."""
     from pathlib import Path
 
-    from qnlp.cli import attention, commands
+    from qnlp.cli import attention
     from qnlp.datasets import load
     from qnlp.errors import ConfigError
 
@@ -164,9 +160,16 @@ def _train_attention(dataset, out, seed, seeds, data_seed, as_json, quiet, given
         if not quiet:
             typer.echo(f"train attention on {data.name} seed {s} ({params['epochs']} epochs)", err=True)
         results.append(attention.train_attention_one(data, seed=s, settings=params, out=target))
+    _report_runs(results, as_json)
+
+
+def _report_runs(results: list, as_json: bool) -> None:
+    """Print the runs of ``qnlp train``: one JSON object (one run, or mean ± sd and the runs), or a table."""
+    from qnlp.cli import commands
+
     summary = commands.summarise(results)
     if as_json:
-        _echo_json(results[0] if seeds == 1 else {**summary, "runs": results})
+        _echo_json(results[0] if len(results) == 1 else {**summary, "runs": results})
         return
     _print_table(results, summary)
 

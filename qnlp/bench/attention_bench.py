@@ -34,6 +34,15 @@ QUANTUM_CONFIGS = {
 }
 
 
+#: Fine-tuning settings (``init_from`` set, e.g. ``--pretrained sst2``): a smaller learning rate
+#: and fewer epochs than from scratch, and weight decay towards the pretrained values. Chosen on
+#: yelp/imdb seeds 0-4 among lr {0.005, 0.01, 0.02} x weight decay {0.003, 0.01} (docs/attention.md).
+FINETUNE_CONFIG = dict(n_qubits=4, n_layers=2, n_heads=1, epochs=10, batch_size=32, learning_rate=0.01,
+                       weight_decay=0.01)
+
+#: ``--pretrained NAME``: the bundled models each kind of model starts from.
+PRETRAINED_FOR = {"sst2": {"quantum": "sst2", "classical-attention": "sst2-classical"}}
+
 #: Settings of ``quantum-minilm`` (token states from frozen MiniLM embeddings, the sentence
 #: embedding as an extra token, no skip connection); ``--set`` overrides them too. Chosen on yelp
 #: seeds 0-1 (docs/attention.md): a small initial projection (init_scale 0.1) was the one large effect.
@@ -56,9 +65,12 @@ class Run:
 def quantum_config(dataset: str, overrides: dict | None = None) -> dict:
     """Settings of the quantum model on ``dataset``: :data:`MINILM_CONFIG` when the overrides ask
     for ``source="minilm"`` (the word-state settings overfit that source), else the dataset's
-    :data:`QUANTUM_CONFIGS` entry; then the overrides."""
+    :data:`QUANTUM_CONFIGS` entry (:data:`FINETUNE_CONFIG` when they set ``init_from``); then the
+    overrides."""
     if (overrides or {}).get("source") == "minilm":
         cfg = dict(MINILM_CONFIG)
+    elif (overrides or {}).get("init_from") is not None:
+        cfg = dict(FINETUNE_CONFIG)
     else:
         cfg = dict(QUANTUM_CONFIGS.get(dataset, QUANTUM_CONFIGS["default"]))
     cfg.update(overrides or {})
@@ -67,14 +79,29 @@ def quantum_config(dataset: str, overrides: dict | None = None) -> dict:
 
 def run_one(dataset: str, seed: int, models=("quantum", "tfidf-lr", "classical-attention"),
             head: str = "gaussian", overrides: dict | None = None,
-            classical_overrides: dict | None = None, embedding_cache=None) -> list[Run]:
-    """Train and test each model on one stored split; returns one :class:`Run` per model."""
+            classical_overrides: dict | None = None, embedding_cache=None,
+            pretrained: str | None = None) -> list[Run]:
+    """Train and test each model on one stored split; returns one :class:`Run` per model.
+
+    ``pretrained="sst2"``: every model also learns from the SST-2 training phrases, the attention
+    models by fine-tuning the bundled SST-2 models (:data:`PRETRAINED_FOR`, settings
+    :data:`FINETUNE_CONFIG`), TF-IDF + LR by training on SST-2 train and the split's training
+    set together (each of the two sources weighted equally in total).
+    """
     from qnlp.datasets import load
     from qnlp.estimators.attention import ClassicalAttentionClassifier, QuantumAttentionClassifier
     from qnlp.models.attention.baselines import minilm_logreg, tfidf_logreg
 
     ds = load(dataset, seed=seed)
     y_test = np.asarray(ds.test.labels)
+    if pretrained is not None and pretrained not in PRETRAINED_FOR:
+        raise ValueError(f"unknown pretrained source {pretrained!r}; valid: {', '.join(PRETRAINED_FOR)}")
+    starts = PRETRAINED_FOR.get(pretrained, {})
+    if starts:
+        overrides = {"init_from": starts["quantum"], **(overrides or {})}
+        classical_overrides = {"init_from": starts["classical-attention"],
+                               **{k: FINETUNE_CONFIG[k] for k in ("epochs", "weight_decay")},
+                               **(classical_overrides or {})}
     cfg = quantum_config(dataset, overrides)
     runs = []
     for name in models:
@@ -100,7 +127,15 @@ def run_one(dataset: str, seed: int, models=("quantum", "tfidf-lr", "classical-a
             lr = clf[-1]
             n_params = int(lr.coef_.size + lr.intercept_.size)
         elif name == "tfidf-lr":
-            clf = tfidf_logreg(seed=seed).fit(ds.train.texts, ds.train.labels)
+            clf = tfidf_logreg(seed=seed)
+            if pretrained is None:
+                clf.fit(ds.train.texts, ds.train.labels)
+            else:
+                extra = load(pretrained, seed=0).train
+                weights = np.r_[np.ones(len(extra.texts)), np.full(len(ds.train.texts),
+                                                                   len(extra.texts) / len(ds.train.texts))]
+                clf.fit(list(extra.texts) + list(ds.train.texts), list(extra.labels) + list(ds.train.labels),
+                        logisticregression__sample_weight=weights)
             lr = clf[-1]
             n_params = int(lr.coef_.size + lr.intercept_.size)
         else:
@@ -109,6 +144,7 @@ def run_one(dataset: str, seed: int, models=("quantum", "tfidf-lr", "classical-a
         seconds = time.perf_counter() - t0
         acc = float(np.mean(clf.predict(ds.test.texts) == y_test))
         label = f"quantum-{head}" if name == "quantum" else name
+        label += f"+{pretrained}" if pretrained and name in ("quantum", "classical-attention", "tfidf-lr") else ""
         if name == "quantum-minilm":
             label += "-residual" if clf.residual else ""
             label += "+sentence" if clf.sentence_token else ""
@@ -153,14 +189,19 @@ def main(argv=None) -> int:
     p.add_argument("--classical-set", nargs="*", default=[], metavar="KEY=VALUE",
                    help="override classical-attention settings, e.g. --classical-set weight_decay=0.001")
     p.add_argument("--embedding-cache", help="folder for cached MiniLM embeddings (quantum-minilm, minilm-lr)")
+    p.add_argument("--pretrained", choices=sorted(PRETRAINED_FOR),
+                   help="also learn from this bundled dataset: fine-tune the bundled pretrained "
+                        "attention models, add its training set to TF-IDF + LR's")
     p.add_argument("--json", help="write all runs to this JSON file")
     args = p.parse_args(argv)
     overrides, classical = _parse_settings(args.set), _parse_settings(args.classical_set)
+    if args.pretrained:
+        overrides.setdefault("init_from", PRETRAINED_FOR[args.pretrained]["quantum"])
     runs = []
     for ds in args.datasets:
         for seed in args.seeds:
             runs.extend(run_one(ds, seed, args.models, args.head, overrides, classical,
-                                args.embedding_cache))
+                                args.embedding_cache, args.pretrained))
     print(summarise(runs))
     if args.json:
         with open(args.json, "w") as fh:

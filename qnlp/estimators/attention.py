@@ -25,6 +25,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from qnlp.errors import ConfigError, ModelFileError
 from qnlp.estimators.classifier import check_texts
+from qnlp.models.attention.pretrained import resolve_pretrained
 
 FORMAT_VERSION = 1
 
@@ -49,7 +50,8 @@ class _torch_threads:
 
 
 class _AttentionClassifierBase(ClassifierMixin, BaseEstimator):
-    """Shared fit/predict logic; subclasses implement ``_build(vocab, n_classes, generator)``."""
+    """Shared fit/predict logic; subclasses implement ``_build(vocab, n_classes, generator,
+    like=None)`` (``like``: the pretrained model being fine-tuned, see ``init_from``)."""
 
     _uses_embedding = False
 
@@ -84,7 +86,8 @@ class _AttentionClassifierBase(ClassifierMixin, BaseEstimator):
         X : sequence of str
         y : sequence of labels
         """
-        from qnlp.models.attention.model import Vocabulary, n_parameters, train_module
+        from qnlp.models.attention.model import (Vocabulary, n_parameters, train_module,
+                                                 transfer_parameters)
 
         texts = check_texts(X)
         tokens = self._tokens(texts)
@@ -99,8 +102,14 @@ class _AttentionClassifierBase(ClassifierMixin, BaseEstimator):
                 raise ConfigError(f"{name} must be >= 1, got {getattr(self, name)!r}")
         targets = np.searchsorted(self.classes_, labels)
         gen = torch.Generator().manual_seed(int(self.seed))
-        self.vocab_ = Vocabulary.build(tokens)
-        self.model_ = self._build(self.vocab_, len(self.classes_), gen)
+        prior = self._prior()
+        self.vocab_ = Vocabulary.build(tokens) if prior is None else prior.vocab_.extended(tokens)
+        self.model_ = self._build(self.vocab_, len(self.classes_), gen,
+                                  like=None if prior is None else prior.model_)
+        centre = None
+        if prior is not None:
+            same = list(prior.classes_) == list(self.classes_)
+            centre = transfer_parameters(prior.model_, self.model_, copy_readout=same)
         ids, mask, words = self._inputs(tokens)
         emb = self._embed(texts, train=True)
         unk_rate = float(self.unk_rate)
@@ -120,11 +129,26 @@ class _AttentionClassifierBase(ClassifierMixin, BaseEstimator):
                                          batch_size=self.batch_size,
                                          learning_rate=float(self.learning_rate),
                                          weight_decay=float(self.weight_decay), generator=gen,
-                                         verbose=bool(self.verbose))
+                                         decay_centre=centre, verbose=bool(self.verbose))
         self.fit_seconds_ = time.perf_counter() - t0
         self.n_iter_ = int(self.epochs)
         self.n_parameters_ = n_parameters(self.model_)
         return self
+
+    def _prior(self):
+        """The fitted model ``init_from`` names (``None``: train from scratch)."""
+        source = getattr(self, "init_from", None)
+        if source is None:
+            return None
+        if isinstance(source, _AttentionClassifierBase):
+            check_is_fitted(source, "model_")
+            prior = source
+        else:
+            prior = type(self).load(resolve_pretrained(source))
+        if type(prior) is not type(self):
+            raise ConfigError(f"init_from: a {type(prior).__name__} cannot initialise a "
+                              f"{type(self).__name__}")
+        return prior
 
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities ``(n_samples, n_classes)``, columns in ``classes_`` order."""
@@ -274,6 +298,19 @@ class QuantumAttentionClassifier(_AttentionClassifierBase):
         model's in-sample outputs. On RP (seeds 0-4, first token encoding) 5 folds gave
         0.826 ± 0.067 against 0.845 ± 0.062 in-sample, at 6x the DisCoCat training cost, hence
         the default.
+    word_offsets : bool
+        ``source="minilm"``: add a trainable angle offset per training word (initially zero;
+        ``weight_decay`` pulls it back to zero) to the projection of its contextual embedding,
+        so the frozen embedding can be corrected for this task's vocabulary. Words first seen at
+        prediction use the unknown word's offset.
+    init_from : path, fitted estimator or None
+        Fine-tune instead of training from scratch: a model folder written by :meth:`save` (or
+        a fitted estimator of this class) with the same architecture settings. Its vocabulary
+        is extended by the new training words (their rows start fresh), every parameter starts
+        from its trained value (the read-out too when the classes are the same), and
+        ``weight_decay`` pulls towards the pretrained values rather than zero, so words that the
+        new data lacks keep their pretrained states. ``"sst2"``: the bundled model pretrained
+        on SST-2 train (:func:`~qnlp.models.attention.pretrained.resolve_pretrained`).
     epochs, batch_size, learning_rate, weight_decay
         Adam training settings (``batch_size=None``: full batch).
     unk_rate : float
@@ -294,7 +331,7 @@ class QuantumAttentionClassifier(_AttentionClassifierBase):
     def __init__(self, *, head="gaussian", n_qubits=4, n_layers=2, n_heads=1, source="word",
                  embed_dim=64, init_scale=1.0, positional=False, sentence_token=False,
                  residual=False, embedding_cache=None, syntax=False, n_blocks=1, discocat_token=False,
-                 discocat_folds=0, epochs=30, batch_size=32,
+                 discocat_folds=0, word_offsets=False, init_from=None, epochs=30, batch_size=32,
                  learning_rate=0.05, weight_decay=0.0,
                  unk_rate=0.1, max_len=256, seed=0, n_threads=1, verbose=False):
         self.head = head
@@ -312,6 +349,8 @@ class QuantumAttentionClassifier(_AttentionClassifierBase):
         self.n_blocks = n_blocks
         self.discocat_token = discocat_token
         self.discocat_folds = discocat_folds
+        self.word_offsets = word_offsets
+        self.init_from = init_from
         self.epochs = epochs
         self.batch_size = batch_size
         self.learning_rate = learning_rate
@@ -394,7 +433,7 @@ class QuantumAttentionClassifier(_AttentionClassifierBase):
 
             self.discocat_ = QuantumTextClassifier.load(folder / "discocat")
 
-    def _build(self, vocab, n_classes, generator):
+    def _build(self, vocab, n_classes, generator, like=None):
         from qnlp.models.attention.model import QuantumAttentionModel
 
         return QuantumAttentionModel(vocab, n_classes, n_qubits=self.n_qubits, n_layers=int(self.n_layers),
@@ -404,7 +443,8 @@ class QuantumAttentionClassifier(_AttentionClassifierBase):
                                      sentence_token=bool(self.sentence_token),
                                      residual=bool(self.residual), syntax=bool(self.syntax),
                                      n_blocks=int(self.n_blocks),
-                                     discocat_token=bool(self.discocat_token), generator=generator)
+                                     discocat_token=bool(self.discocat_token),
+                                     word_offsets=bool(self.word_offsets), generator=generator)
 
     def circuit_depth(self) -> dict:
         """Depths of the token-state and head circuits (RY, RZ and CNOT each one step)."""
@@ -477,16 +517,18 @@ class ClassicalAttentionClassifier(_AttentionClassifierBase):
     n_qubits, n_layers, n_heads : int
         The quantum configuration to match (see
         :func:`qnlp.models.attention.baselines.matched_dims`).
-    epochs, batch_size, learning_rate, weight_decay, unk_rate, max_len, seed, n_threads, verbose
-        As in :class:`QuantumAttentionClassifier`.
+    init_from, epochs, batch_size, learning_rate, weight_decay, unk_rate, max_len, seed, n_threads, verbose
+        As in :class:`QuantumAttentionClassifier` (``init_from`` names a saved
+        :class:`ClassicalAttentionClassifier`; its widths are kept).
     """
 
-    def __init__(self, *, n_qubits=4, n_layers=2, n_heads=1, epochs=30, batch_size=32,
-                 learning_rate=0.01, weight_decay=0.0, unk_rate=0.1, max_len=256, seed=0,
-                 n_threads=1, verbose=False):
+    def __init__(self, *, n_qubits=4, n_layers=2, n_heads=1, init_from=None, epochs=30,
+                 batch_size=32, learning_rate=0.01, weight_decay=0.0, unk_rate=0.1, max_len=256,
+                 seed=0, n_threads=1, verbose=False):
         self.n_qubits = n_qubits
         self.n_layers = n_layers
         self.n_heads = n_heads
+        self.init_from = init_from
         self.epochs = epochs
         self.batch_size = batch_size
         self.learning_rate = learning_rate
@@ -497,9 +539,12 @@ class ClassicalAttentionClassifier(_AttentionClassifierBase):
         self.n_threads = n_threads
         self.verbose = verbose
 
-    def _build(self, vocab, n_classes, generator):
+    def _build(self, vocab, n_classes, generator, like=None):
         from qnlp.models.attention.baselines import ClassicalAttentionModel, matched_dims
 
-        e, f = matched_dims(int(self.n_qubits), int(self.n_layers), int(self.n_heads), len(vocab))
+        if like is not None:  # fine-tuning: the pretrained model's widths
+            e, f = like.embed.shape[1], like.head_dim
+        else:
+            e, f = matched_dims(int(self.n_qubits), int(self.n_layers), int(self.n_heads), len(vocab))
         return ClassicalAttentionModel(vocab, n_classes, embed_dim=e, head_dim=f,
                                        n_heads=int(self.n_heads), generator=generator)

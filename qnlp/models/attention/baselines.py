@@ -98,6 +98,7 @@ class ClassicalAttentionModel(torch.nn.Module):
                  n_heads: int = 1, generator: torch.Generator):
         super().__init__()
         self.vocab = vocab
+        self.vocab_parameters = ("embed",)
         self.embed = torch.nn.Parameter(torch.randn(len(vocab), embed_dim, generator=generator) * 0.3)
         scale = 1 / math.sqrt(embed_dim)
         self.qkv = torch.nn.Parameter(

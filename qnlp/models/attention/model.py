@@ -48,6 +48,12 @@ class Vocabulary:
     def __len__(self) -> int:
         return len(self.words)
 
+    def extended(self, token_lists) -> "Vocabulary":
+        """This vocabulary with the new words of ``token_lists`` appended (sorted); existing
+        words keep their rows."""
+        new = {t for toks in token_lists for t in toks} - set(self.index)
+        return Vocabulary(self.words + sorted(new))
+
     def encode(self, token_lists, max_len: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """Padded ids ``(B, T)`` and mask ``(B, T)`` (an empty text becomes one unknown token)."""
         rows = [[self.index.get(t, 1) for t in toks][:max_len] or [1] for toks in token_lists]
@@ -135,8 +141,10 @@ class QuantumAttentionModel(torch.nn.Module):
                  n_heads: int = 1, head: str = "gaussian", source: str = "word", embed_dim: int = 64,
                  init_scale: float = 1.0, positional: bool = False, sentence_token: bool = False,
                  residual: bool = False, syntax: bool = False, n_blocks: int = 1,
-                 discocat_token: bool = False, generator: torch.Generator):
+                 discocat_token: bool = False, word_offsets: bool = False,
+                 generator: torch.Generator):
         super().__init__()
+        self.vocab_parameters = ("word_angles",) if source == "word" else ()
         if head not in HEADS:
             raise ConfigError(f"unknown head {head!r}; valid: {', '.join(HEADS)}")
         if source not in SOURCES:
@@ -150,6 +158,13 @@ class QuantumAttentionModel(torch.nn.Module):
 
             self.embed_dim = embed_dim = MINILM_DIM
             self.sentence_token, self.residual = bool(sentence_token), bool(residual)
+        self.word_offsets = bool(word_offsets)
+        if self.word_offsets and source != "minilm":
+            raise ConfigError("word_offsets adds trainable per-word angles to source='minilm' "
+                              f"embeddings; source={source!r} has its own word parameters")
+        if self.word_offsets:  # zero: the pure MiniLM state; weight decay pulls back to it
+            self.word_angles = torch.nn.Parameter(torch.zeros(len(vocab), n_angles))
+            self.vocab_parameters = ("word_angles",)
         if source == "word":
             self.word_angles = torch.nn.Parameter(torch.rand(len(vocab), n_angles, generator=generator)
                                                   * 2 * math.pi * init_scale)
@@ -212,13 +227,14 @@ class QuantumAttentionModel(torch.nn.Module):
         return states[inverse]
 
     def contextual_states(self, token_embeddings: torch.Tensor, sentence_embeddings: torch.Tensor,
-                          mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+                          mask: torch.Tensor, ids: torch.Tensor | None = None
+                          ) -> tuple[torch.Tensor, torch.Tensor]:
         """``source="minilm"``: states ``(B, T', 2**d)`` and mask ``(B, T')`` from embeddings.
 
         Only unmasked tokens are simulated; padding gets ``|0...0>``. With ``sentence_token``
         the sentence embedding's state is prepended (``T' = T + 1``).
         """
-        flat = prepare_states(self.embedding_angles(token_embeddings[mask]))
+        flat = prepare_states(self.embedding_angles(token_embeddings[mask], None if ids is None else ids[mask]))
         states = torch.zeros(*mask.shape, 2 ** self.n_qubits, dtype=flat.dtype)
         states[..., 0] = 1
         states = states.index_put((*torch.nonzero(mask, as_tuple=True),), flat)
@@ -228,12 +244,24 @@ class QuantumAttentionModel(torch.nn.Module):
             mask = torch.cat([torch.ones_like(mask[:, :1]), mask], 1)
         return states, mask
 
-    def embedding_angles(self, embeddings: torch.Tensor, *, sentence: bool = False) -> torch.Tensor:
+    def embedding_angles(self, embeddings: torch.Tensor, ids: torch.Tensor | None = None, *,
+                         sentence: bool = False) -> torch.Tensor:
         """``source="minilm"``: token-circuit angles ``(..., L, d, 2)`` of embeddings ``(..., 384)``
-        (L2-normalised, then the token projection, or the sentence token's with ``sentence``)."""
+        (L2-normalised, then the token projection, or the sentence token's with ``sentence``).
+
+        With ``word_offsets``, ``ids`` (the tokens' vocabulary rows, shaped like
+        ``embeddings.shape[:-1]``) add each word's trainable angles; rows past the trained
+        vocabulary (words first seen at prediction) use the unknown word's.
+        """
         proj = self.sentence_proj if sentence else self.proj
         e = torch.nn.functional.normalize(embeddings, dim=-1)
-        return proj(e).reshape(*e.shape[:-1], self.n_layers, self.n_qubits, 2)
+        angles = proj(e)
+        if self.word_offsets and not sentence:
+            if ids is None:
+                raise ConfigError("word_offsets=True needs the tokens' vocabulary ids")
+            rows = torch.where(ids < self.word_angles.shape[0], ids, torch.ones_like(ids))
+            angles = angles + self.word_angles[rows]
+        return angles.reshape(*e.shape[:-1], self.n_layers, self.n_qubits, 2)
 
     def forward(self, ids: torch.Tensor, mask: torch.Tensor, words: list[str] | None = None,
                 token_embeddings: torch.Tensor | None = None,
@@ -254,7 +282,7 @@ class QuantumAttentionModel(torch.nn.Module):
         if self.source == "minilm":
             if token_embeddings is None or sentence_embeddings is None:
                 raise ConfigError("source='minilm' needs token_embeddings and sentence_embeddings")
-            states, mask = self.contextual_states(token_embeddings, sentence_embeddings, mask)
+            states, mask = self.contextual_states(token_embeddings, sentence_embeddings, mask, ids)
             if distances is not None and states.shape[1] == distances.shape[1] + 1:
                 distances = torch.nn.functional.pad(distances, (1, 0, 1, 0))
         elif not self.positional and not self.discocat_token:  # per distinct word, then gathered
@@ -345,6 +373,54 @@ def position_phases(n_tokens: int, frequencies: torch.Tensor) -> torch.Tensor:
     return torch.exp(-0.5j * angle.to(torch.complex64))
 
 
+def transfer_parameters(source: torch.nn.Module, target: torch.nn.Module, *,
+                        copy_readout: bool = True) -> dict[str, torch.Tensor]:
+    """Copy a trained model's parameters into a fresh one of the same architecture (fine-tuning).
+
+    Parameters named in ``target.vocab_parameters`` are per-word tables: the source's rows are
+    copied into the first rows of the target (its vocabulary extends the source's, see
+    :meth:`Vocabulary.extended`); the rows of new words keep their initial values. Every other
+    parameter is copied whole, except ``readout.*`` when ``copy_readout`` is false (other classes).
+
+    Returns
+    -------
+    dict
+        Per parameter, the centre its weight decay should pull towards while fine-tuning: the
+        copied values, and zero where nothing was copied (as plain L2 decay does).
+
+    Raises
+    ------
+    ConfigError
+        The architectures differ (a parameter is missing on one side or has another shape).
+    """
+    src = dict(source.named_parameters())
+    tgt = dict(target.named_parameters())
+    if set(src) != set(tgt):
+        raise ConfigError("init_from: the pretrained model has another architecture "
+                          f"(parameters only there: {sorted(set(src) - set(tgt))}; only here: "
+                          f"{sorted(set(tgt) - set(src))}); use the same settings")
+    tables = set(getattr(target, "vocab_parameters", ()))
+    centre = {}
+    with torch.no_grad():
+        for name, p in tgt.items():
+            s, c = src[name].detach(), torch.zeros_like(p)
+            if name.startswith("readout.") and not copy_readout:
+                centre[name] = c
+                continue
+            if (name in tables and (s.shape[1:] != p.shape[1:] or s.shape[0] > p.shape[0])) or \
+                    (name not in tables and s.shape != p.shape):
+                raise ConfigError(f"init_from: parameter {name} has shape {tuple(s.shape)} in the "
+                                  f"pretrained model but {tuple(p.shape)} here; use the same settings")
+            if name in tables:
+                p[:s.shape[0]] = s
+                c[:s.shape[0]] = s
+            else:
+                p.copy_(s)
+                c.copy_(s)
+            centre[name] = c
+    return centre
+
+
 def n_parameters(module: torch.nn.Module) -> int:
     return int(sum(p.numel() for p in module.parameters()))
 
@@ -373,15 +449,23 @@ def adam(params, **kwargs) -> torch.optim.Adam:
 
 def train_module(module: torch.nn.Module, batch_fn, targets: np.ndarray, *, epochs: int,
                  batch_size: int | None, learning_rate: float, weight_decay: float,
-                 generator: torch.Generator, verbose: bool = False) -> list[EpochRecord]:
+                 generator: torch.Generator, decay_centre: dict | None = None,
+                 verbose: bool = False) -> list[EpochRecord]:
     """Adam on cross-entropy with shuffled mini-batches drawn from ``generator``.
 
     ``batch_fn(indices, train=True)`` returns the forward inputs of those sentences as a tuple.
+    ``decay_centre`` (parameter name -> tensor, see :func:`transfer_parameters`): the L2 weight
+    decay pulls each parameter towards its centre instead of zero (fine-tuning keeps what
+    pretraining learnt for words the new data does not contain). Without it, Adam's own
+    ``weight_decay`` is used.
     """
     n = len(targets)
     y = torch.as_tensor(targets, dtype=torch.long)
     bs = n if not batch_size else min(batch_size, n)
-    opt = adam(module.parameters(), lr=learning_rate, weight_decay=weight_decay)
+    anchored = []
+    if decay_centre is not None and weight_decay:
+        anchored = [(p, decay_centre[name]) for name, p in module.named_parameters()]
+    opt = adam(module.parameters(), lr=learning_rate, weight_decay=0.0 if anchored else weight_decay)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(1, epochs))
     history = []
     for epoch in range(epochs):
@@ -395,6 +479,13 @@ def train_module(module: torch.nn.Module, batch_fn, targets: np.ndarray, *, epoc
             loss = torch.nn.functional.cross_entropy(logits, y[idx])
             opt.zero_grad()
             loss.backward()
+            if anchored:
+                with torch.no_grad():
+                    for p, c in anchored:  # what Adam's weight_decay adds, centred on c
+                        if p.grad is None:
+                            p.grad = weight_decay * (p - c)
+                        else:
+                            p.grad.add_(p - c, alpha=weight_decay)
             opt.step()
             total += float(loss.detach()) * len(idx)
         sched.step()

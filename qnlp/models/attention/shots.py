@@ -655,7 +655,7 @@ def shot_predict_proba(model, ids, mask, words=None, *, runner: CircuitRunner,
         raise ConfigError("syntax=True needs the tokens' tree distances (distances=...)")
     cell_angles = prefix = None
     if getattr(model, "source", "word") == "minilm":
-        cell_angles, prefix = _contextual_angles(model, token_embeddings, sentence_embeddings)
+        cell_angles, prefix = _contextual_angles(model, token_embeddings, sentence_embeddings, ids)
     heads, report = shot_estimates(model, ids, mask, words, runner=runner, fidelity_method=fidelity_method,
                                    discocat_probs=discocat_probs, cell_angles=cell_angles, prefix_angles=prefix)
     if getattr(model, "discocat_token", False) or prefix is not None:  # position 0, as in the model
@@ -684,7 +684,7 @@ def shot_predict_proba(model, ids, mask, words=None, *, runner: CircuitRunner,
     return probs.double().numpy(), report
 
 
-def _contextual_angles(model, token_embeddings, sentence_embeddings):
+def _contextual_angles(model, token_embeddings, sentence_embeddings, ids):
     """``source="minilm"``: per-position angles ``(B, T, L, d, 2)`` and the sentence token's
     ``(B, L, d, 2)`` (or ``None``), from the model's projections as in ``contextual_states``."""
     if token_embeddings is None or sentence_embeddings is None:
@@ -692,6 +692,6 @@ def _contextual_angles(model, token_embeddings, sentence_embeddings):
     if model.positional:
         raise ConfigError("shot-based inference of source='minilm' with positional phases is not supported")
     with torch.no_grad():
-        cells = model.embedding_angles(token_embeddings)
+        cells = model.embedding_angles(token_embeddings, ids)
         prefix = model.embedding_angles(sentence_embeddings, sentence=True) if model.sentence_token else None
     return cells, prefix

@@ -1,0 +1,87 @@
+"""Pretrained attention models shipped with qnlp, for fine-tuning (``init_from``).
+
+``init_from="sst2"`` names the quantum attention model trained on the bundled SST-2 training
+phrases (:data:`PRETRAINED`); any other value is a model folder written by ``save``. The bundled
+folders are plain ``config.json`` + ``weights.npz`` (no pickle), rebuilt by the command in
+``docs/attention.md``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from qnlp.errors import ModelFileError
+
+#: Bundled model folders (name -> folder under ``qnlp/models/attention/pretrained_models``).
+PRETRAINED = {"sst2": "sst2-quantum", "sst2-classical": "sst2-classical"}
+
+FOLDER = Path(__file__).with_name("pretrained_models")
+
+
+def resolve_pretrained(source) -> Path:
+    """Folder of a pretrained model: a bundled name (:data:`PRETRAINED`) or a path.
+
+    Raises
+    ------
+    ModelFileError
+        Neither a bundled name nor an existing folder.
+    """
+    name = str(source)
+    if name in PRETRAINED:
+        path = FOLDER / PRETRAINED[name]
+        if not (path / "config.json").is_file():
+            raise ModelFileError(f"the bundled pretrained model {name!r} is missing from {path}")
+        return path
+    path = Path(source).expanduser()
+    if not (path / "config.json").is_file():
+        raise ModelFileError(f"init_from={name!r}: not a model folder (no config.json) and not a "
+                             f"bundled model ({', '.join(PRETRAINED)})")
+    return path
+
+
+#: Training settings of the bundled models (SST-2 train, seed 0): the SST-2 settings of
+#: docs/attention.md, with the default architecture (4 qubits, 2 layers, 1 gaussian head).
+PRETRAIN_SETTINGS = {
+    "sst2": dict(n_qubits=4, n_layers=2, n_heads=1, epochs=6, batch_size=128,
+                 learning_rate=0.05, weight_decay=0.0003, seed=0),
+    "sst2-classical": dict(n_qubits=4, n_layers=2, n_heads=1, epochs=3, batch_size=128,
+                           learning_rate=0.01, weight_decay=0.0003, seed=0),
+}
+
+
+def build_pretrained(name: str, out=None) -> Path:
+    """Train the bundled model ``name`` on the bundled SST-2 training phrases and save it.
+
+    ``out`` defaults to the bundled folder (what ``init_from=name`` reads). Takes ~1-3 minutes
+    on 2 cores. Reports the SST-2 dev accuracy.
+    """
+    from qnlp.datasets import load
+    from qnlp.estimators.attention import ClassicalAttentionClassifier, QuantumAttentionClassifier
+
+    if name not in PRETRAINED:
+        raise ValueError(f"unknown pretrained model {name!r}; valid: {', '.join(PRETRAINED)}")
+    cls = ClassicalAttentionClassifier if name.endswith("-classical") else QuantumAttentionClassifier
+    data = load("sst2", seed=0)
+    clf = cls(**PRETRAIN_SETTINGS[name]).fit(data.train.texts, data.train.labels)
+    path = clf.save(FOLDER / PRETRAINED[name] if out is None else out)
+    print(f"{name}: SST-2 dev accuracy {clf.score(data.test.texts, data.test.labels):.3f}, "
+          f"{clf.n_parameters_} parameters, {clf.fit_seconds_:.0f} s -> {path}")
+    return path
+
+
+def main(argv=None) -> int:
+    import argparse
+
+    p = argparse.ArgumentParser(description="Rebuild the bundled pretrained attention models.")
+    p.add_argument("names", nargs="*", default=list(PRETRAINED), help="default: all")
+    p.add_argument("--out", help="folder for a single model (default: the bundled location)")
+    args = p.parse_args(argv)
+    if args.out and len(args.names) != 1:
+        raise SystemExit("--out needs exactly one name")
+    for name in args.names:
+        build_pretrained(name, args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,120 @@
+"""Fine-tuning attention models from a pretrained one (``init_from``)."""
+
+import numpy as np
+import pytest
+import torch
+
+from qnlp.errors import ConfigError, ModelFileError
+from qnlp.estimators.attention import ClassicalAttentionClassifier, QuantumAttentionClassifier
+from qnlp.models.attention.model import Vocabulary, train_module, transfer_parameters
+
+PRE_X = ["good great fun", "great good", "fun good movie", "good fun", "bad awful boring",
+         "awful bad", "boring bad movie", "bad boring"]
+PRE_Y = ["pos"] * 4 + ["neg"] * 4
+# the new data never uses "great"/"awful": fine-tuning must keep what pretraining learnt for them
+NEW_X = ["good tasty", "tasty fun", "fun food", "bland bad", "bad food", "boring bland"]
+NEW_Y = ["pos"] * 3 + ["neg"] * 3
+FAST = dict(n_qubits=2, n_layers=1, epochs=40, batch_size=None, learning_rate=0.1, seed=0)
+
+
+@pytest.fixture(scope="module")
+def pretrained(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("pre") / "q"
+    clf = QuantumAttentionClassifier(**FAST).fit(PRE_X, PRE_Y)
+    clf.save(folder)
+    return clf, folder
+
+
+def test_vocabulary_extended_keeps_rows():
+    v = Vocabulary.build([["b", "a"]])
+    w = v.extended([["c", "a"], ["d"]])
+    assert w.words[:len(v)] == v.words and w.words[len(v):] == ["c", "d"]
+
+
+def test_fine_tune_starts_from_pretrained_values(pretrained):
+    clf, folder = pretrained
+    ft = QuantumAttentionClassifier(**{**FAST, "epochs": 1, "learning_rate": 0.0}, init_from=str(folder))
+    ft.fit(NEW_X, NEW_Y)
+    assert ft.vocab_.words[:len(clf.vocab_)] == clf.vocab_.words
+    assert set(ft.vocab_.words[len(clf.vocab_):]) == {"tasty", "food", "bland"}
+    old = clf.model_.state_dict()
+    for name, value in ft.model_.state_dict().items():  # lr 0: nothing moved
+        if name == "word_angles":
+            value = value[:len(clf.vocab_)]
+        np.testing.assert_allclose(value.numpy(), old[name].numpy(), atol=1e-6)
+    # a fitted estimator works as well as a folder, and gives the same model
+    ft2 = QuantumAttentionClassifier(**{**FAST, "epochs": 1, "learning_rate": 0.0}, init_from=clf)
+    ft2.fit(NEW_X, NEW_Y)
+    torch.testing.assert_close(ft2.model_.word_angles, ft.model_.word_angles)
+
+
+def test_decay_pulls_towards_pretrained_rows_not_zero(pretrained):
+    clf, folder = pretrained
+    row = clf.vocab_.index["great"]
+    ft = QuantumAttentionClassifier(**{**FAST, "weight_decay": 0.05}, init_from=folder).fit(NEW_X, NEW_Y)
+    # "great" never occurs in NEW_X: its row gets no data gradient, only the centred decay
+    np.testing.assert_allclose(ft.model_.word_angles[row].detach().numpy(),
+                               clf.model_.word_angles[row].detach().numpy(), atol=1e-5)
+    plain = QuantumAttentionClassifier(**{**FAST, "weight_decay": 0.05}).fit(PRE_X + NEW_X, PRE_Y + NEW_Y)
+    assert plain.model_.word_angles.abs().mean() > 0  # (sanity: the plain model is not all zero)
+    # and the pretrained knowledge is used on a sentence of only pretraining words
+    assert ft.predict(["great great", "awful awful"]).tolist() == ["pos", "neg"]
+
+
+def test_centred_decay_equals_adam_decay_at_zero_centre():
+    """With a zero centre the manual decay is exactly Adam's own weight_decay."""
+    def run(centre):
+        gen = torch.Generator().manual_seed(0)
+        m = torch.nn.Linear(3, 2)
+        with torch.no_grad():
+            m.weight.copy_(torch.arange(6.).reshape(2, 3) / 7)
+            m.bias.fill_(0.3)
+        x = torch.randn(8, 3, generator=torch.Generator().manual_seed(1))
+        c = None if not centre else {n: torch.zeros_like(p) for n, p in m.named_parameters()}
+        train_module(m, lambda idx, train=False: (x[idx],), np.array([0, 1] * 4), epochs=3,
+                     batch_size=4, learning_rate=0.1, weight_decay=0.2, generator=gen, decay_centre=c)
+        return m.weight.detach().clone()
+
+    torch.testing.assert_close(run(True), run(False), rtol=1e-5, atol=1e-6)
+
+
+def test_other_classes_reset_readout_only(pretrained):
+    clf, folder = pretrained
+    ft = QuantumAttentionClassifier(**{**FAST, "epochs": 1, "learning_rate": 0.0}, init_from=folder)
+    ft.fit(NEW_X + ["meh so so"], NEW_Y + ["neutral"])
+    assert ft.model_.readout.weight.shape[0] == 3
+    old = clf.model_.state_dict()
+    for name, value in ft.model_.state_dict().items():
+        if name.startswith("heads."):
+            np.testing.assert_allclose(value.numpy(), old[name].numpy(), atol=1e-6)
+
+
+def test_classical_fine_tune_keeps_widths(tmp_path):
+    pre = ClassicalAttentionClassifier(**FAST).fit(PRE_X, PRE_Y)
+    ft = ClassicalAttentionClassifier(**{**FAST, "epochs": 1, "learning_rate": 0.0}, init_from=pre)
+    ft.fit(NEW_X, NEW_Y)
+    assert ft.model_.embed.shape[1] == pre.model_.embed.shape[1]
+    np.testing.assert_allclose(ft.model_.embed[:len(pre.vocab_)].detach().numpy(),
+                               pre.model_.embed.detach().numpy(), atol=1e-6)
+
+
+def test_bad_init_from(pretrained, tmp_path):
+    clf, folder = pretrained
+    with pytest.raises(ConfigError, match="shape"):
+        QuantumAttentionClassifier(**{**FAST, "n_qubits": 3}, init_from=folder).fit(NEW_X, NEW_Y)
+    with pytest.raises(ConfigError, match="architecture"):
+        QuantumAttentionClassifier(**{**FAST, "head": "fidelity"}, init_from=folder).fit(NEW_X, NEW_Y)
+    with pytest.raises(ModelFileError, match="not a model folder"):
+        QuantumAttentionClassifier(**FAST, init_from=tmp_path / "missing").fit(NEW_X, NEW_Y)
+    with pytest.raises(ModelFileError):  # a folder of the other class
+        ClassicalAttentionClassifier(**FAST, init_from=folder).fit(NEW_X, NEW_Y)
+    with pytest.raises(ConfigError, match="cannot initialise"):
+        ClassicalAttentionClassifier(**FAST, init_from=clf).fit(NEW_X, NEW_Y)
+
+
+def test_fidelity_head_fine_tunes(tmp_path):
+    """A 0-dim parameter (the fidelity head's log scale) is copied too."""
+    pre = QuantumAttentionClassifier(**FAST, head="fidelity").fit(PRE_X, PRE_Y)
+    ft = QuantumAttentionClassifier(**{**FAST, "epochs": 1, "learning_rate": 0.0}, head="fidelity",
+                                    init_from=pre).fit(NEW_X, NEW_Y)
+    assert float(ft.model_.heads[0].log_scale) == pytest.approx(float(pre.model_.heads[0].log_scale))

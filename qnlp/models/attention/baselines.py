@@ -3,6 +3,8 @@
 * :func:`tfidf_logreg` - TF-IDF (word 1-2 grams) + logistic regression (scikit-learn).
 * :func:`minilm_logreg` - frozen MiniLM sentence embeddings + logistic regression: the baseline
   for the quantum model with ``source="minilm"`` (same embeddings).
+* :func:`minilm_tfidf_logreg` - both feature sets side by side + logistic regression: the
+  baseline for ``source="minilm", word_offsets=True`` (embeddings plus per-word parameters).
 * :class:`ClassicalAttentionModel` - a one-layer softmax self-attention network (torch) over
   trainable word embeddings, tokenised and trained exactly like the quantum model, with sizes
   chosen by :func:`matched_dims` so its parameter count matches the quantum model's.
@@ -39,6 +41,18 @@ def minilm_logreg(*, C: float = 1.0, seed: int = 0, cache_dir=None):
 
     return make_pipeline(MiniLMSentenceVectorizer(cache_dir=cache_dir),
                          LogisticRegression(C=C, max_iter=2000, random_state=seed))
+
+
+def minilm_tfidf_logreg(*, C: float = 10.0, seed: int = 0, cache_dir=None):
+    """A scikit-learn pipeline: logistic regression on the MiniLM sentence embedding *and* the
+    TF-IDF word uni/bigram features side by side (the classical counterpart of a quantum model
+    with MiniLM token states plus trainable per-word angles, ``word_offsets=True``)."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline, make_union
+
+    tfidf = tfidf_logreg()[0]
+    return make_pipeline(make_union(MiniLMSentenceVectorizer(cache_dir=cache_dir), tfidf),
+                         LogisticRegression(C=C, max_iter=3000, random_state=seed))
 
 
 class MiniLMSentenceVectorizer(TransformerMixin, BaseEstimator):
@@ -109,7 +123,8 @@ class ClassicalAttentionModel(torch.nn.Module):
             self.readout.bias.zero_()
         self.head_dim = head_dim
 
-    def forward(self, ids: torch.Tensor, mask: torch.Tensor, words=None):
+    def forward(self, ids: torch.Tensor, mask: torch.Tensor, words=None, *, return_features: bool = False):
+        """Logits ``(B, n_classes)``, or with ``return_features`` the pooled features."""
         x = self.embed[ids]  # (B, T, E)
         q, k, v = torch.einsum("bte,hcef->cbhtf", x, self.qkv)
         scores = q @ k.transpose(-1, -2) / math.sqrt(self.head_dim)
@@ -117,4 +132,5 @@ class ClassicalAttentionModel(torch.nn.Module):
         out = torch.softmax(scores, -1) @ v  # (B, H, T, F)
         out = out.permute(0, 2, 1, 3).flatten(2)
         m = mask.unsqueeze(-1).to(out.dtype)
-        return self.readout((out * m).sum(1) / m.sum(1).clamp(min=1))
+        pooled = (out * m).sum(1) / m.sum(1).clamp(min=1)
+        return pooled if return_features else self.readout(pooled)

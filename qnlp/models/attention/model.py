@@ -266,8 +266,12 @@ class QuantumAttentionModel(torch.nn.Module):
     def forward(self, ids: torch.Tensor, mask: torch.Tensor, words: list[str] | None = None,
                 token_embeddings: torch.Tensor | None = None,
                 sentence_embeddings: torch.Tensor | None = None, distances: torch.Tensor | None = None,
-                discocat_probs: torch.Tensor | None = None, *, return_weights: bool = False):
+                discocat_probs: torch.Tensor | None = None, *, return_weights: bool = False,
+                return_features: bool = False):
         """Logits ``(B, n_classes)`` (and the per-head attention weights if asked).
+
+        ``return_features``: the pooled features ``(B, 3 d n_heads)`` that the read-out maps to
+        logits, instead of the logits (a linear probe fits a new read-out on them).
 
         ``source="minilm"`` needs ``token_embeddings`` ``(B, T, 384)`` aligned to ``ids`` and
         ``sentence_embeddings`` ``(B, 384)`` (see :meth:`EmbeddedTexts.batch
@@ -310,6 +314,8 @@ class QuantumAttentionModel(torch.nn.Module):
             weights += more
         m = mask.unsqueeze(-1).to(feats.dtype)
         pooled = (feats * m).sum(1) / m.sum(1).clamp(min=1)
+        if return_features:
+            return pooled
         logits = self.readout(pooled)
         if self.residual:
             logits = logits + self.skip(sentence_embeddings)

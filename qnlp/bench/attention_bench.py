@@ -133,6 +133,10 @@ def run_one(dataset: str, seed: int, models=("quantum", "tfidf-lr", "classical-a
                 clf.fit(ds.train.texts, ds.train.labels)
             else:
                 extra = load(pretrained, seed=0).train
+                if set(extra.labels) != set(ds.train.labels):
+                    raise ValueError(f"--pretrained {pretrained}: its labels {sorted(set(extra.labels))} "
+                                     f"differ from {dataset}'s {sorted(set(ds.train.labels))}, so "
+                                     "TF-IDF + LR cannot pool the two training sets")
                 weights = np.r_[np.ones(len(extra.texts)), np.full(len(ds.train.texts),
                                                                    len(extra.texts) / len(ds.train.texts))]
                 clf.fit(list(extra.texts) + list(ds.train.texts), list(extra.labels) + list(ds.train.labels),

@@ -41,7 +41,8 @@ FINETUNE_CONFIG = dict(n_qubits=4, n_layers=2, n_heads=1, epochs=10, batch_size=
                        weight_decay=0.01)
 
 #: ``--pretrained NAME``: the bundled models each kind of model starts from.
-PRETRAINED_FOR = {"sst2": {"quantum": "sst2", "classical-attention": "sst2-classical"}}
+PRETRAINED_FOR = {"sst2": {"quantum": "sst2", "classical-attention": "sst2-classical",
+                           "quantum-minilm": "sst2-minilm"}}
 
 #: Settings of ``quantum-minilm`` (token states from frozen MiniLM embeddings, the sentence
 #: embedding as an extra token, no skip connection); ``--set`` overrides them too. Chosen on yelp
@@ -65,12 +66,15 @@ class Run:
 def quantum_config(dataset: str, overrides: dict | None = None) -> dict:
     """Settings of the quantum model on ``dataset``: :data:`MINILM_CONFIG` when the overrides ask
     for ``source="minilm"`` (the word-state settings overfit that source), else the dataset's
-    :data:`QUANTUM_CONFIGS` entry (:data:`FINETUNE_CONFIG` when they set ``init_from``); then the
-    overrides."""
-    if (overrides or {}).get("source") == "minilm":
+    :data:`QUANTUM_CONFIGS` entry; when they set ``init_from``, :data:`FINETUNE_CONFIG` with the
+    pretrained model's architecture settings; then the overrides."""
+    start = (overrides or {}).get("init_from")
+    if start is not None:  # the pretrained model's architecture, fine-tuning settings
+        from qnlp.models.attention.pretrained import pretrained_architecture
+
+        cfg = {**FINETUNE_CONFIG, **pretrained_architecture(start)}
+    elif (overrides or {}).get("source") == "minilm":
         cfg = dict(MINILM_CONFIG)
-    elif (overrides or {}).get("init_from") is not None:
-        cfg = dict(FINETUNE_CONFIG)
     else:
         cfg = dict(QUANTUM_CONFIGS.get(dataset, QUANTUM_CONFIGS["default"]))
     cfg.update(overrides or {})
@@ -85,8 +89,8 @@ def run_one(dataset: str, seed: int, models=("quantum", "tfidf-lr", "classical-a
 
     ``pretrained="sst2"``: every model also learns from the SST-2 training phrases, the attention
     models by fine-tuning the bundled SST-2 models (:data:`PRETRAINED_FOR`, settings
-    :data:`FINETUNE_CONFIG`), TF-IDF + LR by training on SST-2 train and the split's training
-    set together (each of the two sources weighted equally in total).
+    :data:`FINETUNE_CONFIG`), the LR baselines by training on SST-2
+    train and the split's training set together (:func:`fit_pooled`).
     """
     from qnlp.datasets import load
     from qnlp.estimators.attention import ClassicalAttentionClassifier, QuantumAttentionClassifier
@@ -97,8 +101,10 @@ def run_one(dataset: str, seed: int, models=("quantum", "tfidf-lr", "classical-a
     if pretrained is not None and pretrained not in PRETRAINED_FOR:
         raise ValueError(f"unknown pretrained source {pretrained!r}; valid: {', '.join(PRETRAINED_FOR)}")
     starts = PRETRAINED_FOR.get(pretrained, {})
+    minilm_overrides = dict(overrides or {})
     if starts:
         overrides = {"init_from": starts["quantum"], **(overrides or {})}
+        minilm_overrides = {"init_from": starts["quantum-minilm"], **minilm_overrides}
         classical_overrides = {"init_from": starts["classical-attention"],
                                **{k: FINETUNE_CONFIG[k] for k in ("epochs", "weight_decay")},
                                **(classical_overrides or {})}
@@ -108,7 +114,7 @@ def run_one(dataset: str, seed: int, models=("quantum", "tfidf-lr", "classical-a
         t0 = time.perf_counter()
         qubits = depth = None
         if name == "quantum":
-            clf = QuantumAttentionClassifier(head=head, seed=seed, **cfg).fit(ds.train.texts, ds.train.labels)
+            clf = QuantumAttentionClassifier(**{"head": head, **cfg}, seed=seed).fit(ds.train.texts, ds.train.labels)
             n_params, qubits = clf.n_parameters_, clf.n_qubits
             depth = clf.circuit_depth()["total"]
         elif name == "classical-attention":
@@ -118,29 +124,15 @@ def run_one(dataset: str, seed: int, models=("quantum", "tfidf-lr", "classical-a
             clf.fit(ds.train.texts, ds.train.labels)
             n_params = clf.n_parameters_
         elif name == "quantum-minilm":
-            mcfg = {**MINILM_CONFIG, **(overrides or {}), "embedding_cache": embedding_cache}
-            clf = QuantumAttentionClassifier(head=head, seed=seed, **mcfg).fit(ds.train.texts, ds.train.labels)
+            mcfg = {**quantum_config(dataset, {"source": "minilm", **minilm_overrides}),
+                    "embedding_cache": embedding_cache}
+            clf = QuantumAttentionClassifier(**{"head": head, **mcfg}, seed=seed).fit(ds.train.texts, ds.train.labels)
             n_params, qubits = clf.n_parameters_, clf.n_qubits
             depth = clf.circuit_depth()["total"]
-        elif name in ("minilm-lr", "minilm-tfidf-lr"):
-            make = minilm_logreg if name == "minilm-lr" else minilm_tfidf_logreg
-            clf = make(seed=seed, cache_dir=embedding_cache).fit(ds.train.texts, ds.train.labels)
-            lr = clf[-1]
-            n_params = int(lr.coef_.size + lr.intercept_.size)
-        elif name == "tfidf-lr":
-            clf = tfidf_logreg(seed=seed)
-            if pretrained is None:
-                clf.fit(ds.train.texts, ds.train.labels)
-            else:
-                extra = load(pretrained, seed=0).train
-                if set(extra.labels) != set(ds.train.labels):
-                    raise ValueError(f"--pretrained {pretrained}: its labels {sorted(set(extra.labels))} "
-                                     f"differ from {dataset}'s {sorted(set(ds.train.labels))}, so "
-                                     "TF-IDF + LR cannot pool the two training sets")
-                weights = np.r_[np.ones(len(extra.texts)), np.full(len(ds.train.texts),
-                                                                   len(extra.texts) / len(ds.train.texts))]
-                clf.fit(list(extra.texts) + list(ds.train.texts), list(extra.labels) + list(ds.train.labels),
-                        logisticregression__sample_weight=weights)
+        elif name in ("minilm-lr", "minilm-tfidf-lr", "tfidf-lr"):
+            make = {"minilm-lr": minilm_logreg, "minilm-tfidf-lr": minilm_tfidf_logreg}.get(name)
+            clf = tfidf_logreg(seed=seed) if make is None else make(seed=seed, cache_dir=embedding_cache)
+            fit_pooled(clf, ds.train, None if pretrained is None else load(pretrained, seed=0).train)
             lr = clf[-1]
             n_params = int(lr.coef_.size + lr.intercept_.size)
         else:
@@ -148,8 +140,8 @@ def run_one(dataset: str, seed: int, models=("quantum", "tfidf-lr", "classical-a
                              "quantum-minilm, minilm-lr, minilm-tfidf-lr")
         seconds = time.perf_counter() - t0
         acc = float(np.mean(clf.predict(ds.test.texts) == y_test))
-        label = f"quantum-{head}" if name == "quantum" else name
-        label += f"+{pretrained}" if pretrained and name in ("quantum", "classical-attention", "tfidf-lr") else ""
+        label = f"quantum-{clf.head}" if name == "quantum" else name
+        label += f"+{pretrained}" if pretrained else ""
         if name == "quantum-minilm":
             label += "-residual" if clf.residual else ""
             label += "+sentence" if clf.sentence_token else ""
@@ -157,6 +149,25 @@ def run_one(dataset: str, seed: int, models=("quantum", "tfidf-lr", "classical-a
         runs.append(Run(dataset, label, seed, acc, n_params, qubits, depth, seconds))
         print(f"{dataset} seed {seed} {label}: acc {acc:.3f} ({seconds:.1f} s)", file=sys.stderr, flush=True)
     return runs
+
+
+def fit_pooled(pipeline, train, extra=None):
+    """Fit a scikit-learn pipeline ending in ``logisticregression`` on ``train``, or on ``extra``
+    (e.g. SST-2 train) and ``train`` together with each source weighted equally in total.
+
+    Raises
+    ------
+    ValueError
+        The two sets have different labels (nothing says how to match them).
+    """
+    if extra is None:
+        return pipeline.fit(train.texts, train.labels)
+    if set(extra.labels) != set(train.labels):
+        raise ValueError(f"cannot pool training sets with labels {sorted(set(extra.labels))} and "
+                         f"{sorted(set(train.labels))}")
+    weights = np.r_[np.ones(len(extra.texts)), np.full(len(train.texts), len(extra.texts) / len(train.texts))]
+    return pipeline.fit(list(extra.texts) + list(train.texts), list(extra.labels) + list(train.labels),
+                        logisticregression__sample_weight=weights)
 
 
 def summarise(runs: list[Run]) -> str:
@@ -189,7 +200,8 @@ def main(argv=None) -> int:
     p.add_argument("--datasets", nargs="+", default=["mc", "rp", "yelp", "imdb"])
     p.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2, 3, 4])
     p.add_argument("--models", nargs="+", default=["quantum", "tfidf-lr", "classical-attention"])
-    p.add_argument("--head", default="gaussian", choices=["gaussian", "fidelity"])
+    p.add_argument("--head", default="gaussian", choices=["gaussian", "fidelity"],
+                   help="quantum head (with --pretrained, the pretrained model's head is used)")
     p.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
                    help="override quantum settings, e.g. --set n_qubits=2 positional=true")
     p.add_argument("--classical-set", nargs="*", default=[], metavar="KEY=VALUE",
@@ -201,8 +213,6 @@ def main(argv=None) -> int:
     p.add_argument("--json", help="write all runs to this JSON file")
     args = p.parse_args(argv)
     overrides, classical = _parse_settings(args.set), _parse_settings(args.classical_set)
-    if args.pretrained:
-        overrides.setdefault("init_from", PRETRAINED_FOR[args.pretrained]["quantum"])
     runs = []
     for ds in args.datasets:
         for seed in args.seeds:
@@ -211,7 +221,8 @@ def main(argv=None) -> int:
     print(summarise(runs))
     if args.json:
         with open(args.json, "w") as fh:
-            json.dump({"args": vars(args), "quantum_configs": {d: quantum_config(d, overrides)
+            start = {"init_from": PRETRAINED_FOR[args.pretrained]["quantum"]} if args.pretrained else {}
+            json.dump({"args": vars(args), "quantum_configs": {d: quantum_config(d, {**start, **overrides})
                                                                for d in args.datasets},
                        "minilm_config": {**MINILM_CONFIG, **overrides},
                        "runs": [asdict(r) for r in runs]}, fh, indent=2)

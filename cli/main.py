@@ -90,7 +90,8 @@ def train(
     data_seed: int = typer.Option(0, "--data-seed", help="Which stored split (UCI: 0-4)."),
     shots: Optional[int] = typer.Option(None, "--shots", min=1, help="Shots per circuit (shot backends; trains with SPSA)."),
     settings: List[str] = typer.Option([], "--set", metavar="KEY=VALUE",
-                                       help="Attention model setting (repeatable), e.g. --set head=fidelity --set n_heads=2."),
+                                       help="Attention model setting (repeatable), e.g. --set head=fidelity --set n_heads=2; "
+                                            "--set init_from=sst2 (or sst2-minilm, or a model folder) fine-tunes a pretrained model."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ):

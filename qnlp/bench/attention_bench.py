@@ -141,11 +141,11 @@ def run_one(dataset: str, seed: int, models=("quantum", "tfidf-lr", "classical-a
         seconds = time.perf_counter() - t0
         acc = float(np.mean(clf.predict(ds.test.texts) == y_test))
         label = f"quantum-{clf.head}" if name == "quantum" else name
-        label += f"+{pretrained}" if pretrained else ""
         if name == "quantum-minilm":
             label += "-residual" if clf.residual else ""
             label += "+sentence" if clf.sentence_token else ""
             label += "+word-offsets" if clf.word_offsets else ""
+        label += f"+{pretrained}" if pretrained else ""
         runs.append(Run(dataset, label, seed, acc, n_params, qubits, depth, seconds))
         print(f"{dataset} seed {seed} {label}: acc {acc:.3f} ({seconds:.1f} s)", file=sys.stderr, flush=True)
     return runs

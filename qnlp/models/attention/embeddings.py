@@ -189,9 +189,16 @@ class MiniLMEncoder:
                                          f"with `{_INSTALL}`") from None
         from qnlp.offline import hub_offline
 
-        with hub_offline():
-            self._tokenizer = transformers.AutoTokenizer.from_pretrained(str(path), local_files_only=True)
-            model = transformers.AutoModel.from_pretrained(str(path), local_files_only=True)
+        hf_logging = transformers.utils.logging
+        bar = hf_logging.is_progress_bar_enabled()
+        hf_logging.disable_progress_bar()  # no "Loading weights" bar on the CLI's stderr
+        try:
+            with hub_offline():
+                self._tokenizer = transformers.AutoTokenizer.from_pretrained(str(path), local_files_only=True)
+                model = transformers.AutoModel.from_pretrained(str(path), local_files_only=True)
+        finally:
+            if bar:
+                hf_logging.enable_progress_bar()
         self._model = model.eval()
         for p in self._model.parameters():
             p.requires_grad_(False)

@@ -193,3 +193,21 @@ def test_fine_tuning_settings_default_to_the_pretrained_architecture():
     assert quantum_config("yelp", {"init_from": "sst2", "epochs": 3})["epochs"] == 3  # overrides win
     pre = QuantumAttentionClassifier(**FAST).fit(PRE_X, PRE_Y)
     assert pretrained_architecture(pre)["n_qubits"] == 2
+
+
+def test_class_specific_skip_readout_is_not_carried_to_other_classes():
+    """MiniLM's skip read-out maps the sentence embedding to the *pretrained* classes: with other
+    class names (same count) it must start fresh, like the read-out."""
+    from qnlp.models.attention.model import QuantumAttentionModel
+
+    vocab = Vocabulary.build([["a", "b"]])
+    kw = dict(n_qubits=2, n_layers=1, source="minilm", residual=True)
+    src = QuantumAttentionModel(vocab, 2, generator=torch.Generator().manual_seed(0), **kw)
+    with torch.no_grad():
+        src.skip.weight.fill_(0.5)
+    dst = QuantumAttentionModel(vocab, 2, generator=torch.Generator().manual_seed(1), **kw)
+    centre = transfer_parameters(src, dst, copy_readout=False)
+    assert float(dst.skip.weight.detach().abs().sum()) == 0.0 and float(centre["skip.weight"].abs().sum()) == 0.0
+    torch.testing.assert_close(dst.proj.weight, src.proj.weight)
+    transfer_parameters(src, dst, copy_readout=True)
+    assert float(dst.skip.weight.detach().mean()) == 0.5

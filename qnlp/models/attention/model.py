@@ -379,6 +379,11 @@ def position_phases(n_tokens: int, frequencies: torch.Tensor) -> torch.Tensor:
     return torch.exp(-0.5j * angle.to(torch.complex64))
 
 
+#: Parameters whose rows are the classes (the read-out, MiniLM's skip read-out): not transferred
+#: between models with other classes.
+CLASS_HEADS = ("readout.", "skip.")
+
+
 def transfer_parameters(source: torch.nn.Module, target: torch.nn.Module, *,
                         copy_readout: bool = True) -> dict[str, torch.Tensor]:
     """Copy a trained model's parameters into a fresh one of the same architecture (fine-tuning).
@@ -386,7 +391,8 @@ def transfer_parameters(source: torch.nn.Module, target: torch.nn.Module, *,
     Parameters named in ``target.vocab_parameters`` are per-word tables: the source's rows are
     copied into the first rows of the target (its vocabulary extends the source's, see
     :meth:`Vocabulary.extended`); the rows of new words keep their initial values. Every other
-    parameter is copied whole, except ``readout.*`` when ``copy_readout`` is false (other classes).
+    parameter is copied whole, except the class heads (:data:`CLASS_HEADS`) when ``copy_readout``
+    is false (other classes).
 
     Returns
     -------
@@ -410,7 +416,7 @@ def transfer_parameters(source: torch.nn.Module, target: torch.nn.Module, *,
     with torch.no_grad():
         for name, p in tgt.items():
             s, c = src[name].detach(), torch.zeros_like(p)
-            if name.startswith("readout.") and not copy_readout:
+            if name.startswith(CLASS_HEADS) and not copy_readout:
                 centre[name] = c
                 continue
             if (name in tables and (s.shape[1:] != p.shape[1:] or s.shape[0] > p.shape[0])) or \

@@ -22,6 +22,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from qnlp.bench.tables import grouped, mean_sd
+
 #: Quantum settings per dataset, chosen on seeds 0-1 (RP: 0-4) of the stored splits (see
 #: docs/attention.md): RP is about word order, so it gets positional phases and one layer; on the
 #: UCI sentiment sets, L2 weight decay on the word angles pulls rare words towards one neutral state.
@@ -174,12 +176,8 @@ def summarise(runs: list[Run]) -> str:
     """A Markdown table: mean ± sd accuracy over seeds per dataset and model."""
     rows = ["| dataset | model | accuracy (mean ± sd) | seeds | parameters | qubits/token | depth | "
             "train s |", "|---|---|---|---|---|---|---|---|"]
-    keys = sorted({(r.dataset, r.model) for r in runs}, key=lambda k: ([r.dataset for r in runs].index(k[0]), k[1]))
-    for ds, model in keys:
-        rs = [r for r in runs if r.dataset == ds and r.model == model]
-        acc = np.array([r.accuracy for r in rs])
-        sd = acc.std(ddof=1) if len(acc) > 1 else 0.0
-        rows.append(f"| {ds} | {model} | {acc.mean():.3f} ± {sd:.3f} | {len(rs)} | "
+    for ds, model, rs in grouped(runs):
+        rows.append(f"| {ds} | {model} | {mean_sd([r.accuracy for r in rs])} | {len(rs)} | "
                     f"{int(np.mean([r.n_parameters for r in rs]))} | {rs[0].qubits_per_token or '-'} | "
                     f"{rs[0].circuit_depth or '-'} | {np.mean([r.train_seconds for r in rs]):.1f} |")
     return "\n".join(rows)

@@ -44,6 +44,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from qnlp.bench.tables import grouped, mean_sd
 from qnlp.errors import ConfigError
 
 #: Name of the unknown-word box.
@@ -271,12 +272,8 @@ def summarise(runs: list[Run]) -> str:
     """A Markdown table: mean ± sd test accuracy over seeds per dataset and model."""
     rows = ["| dataset | model | accuracy (mean ± sd) | seeds | train acc | parameters | "
             "unknown test words | unparsed test | train s |", "|---|---|---|---|---|---|---|---|---|"]
-    order = list(dict.fromkeys((r.dataset, r.model) for r in runs))
-    for ds, model in order:
-        rs = [r for r in runs if r.dataset == ds and r.model == model]
-        acc = np.array([r.accuracy for r in rs])
-        sd = acc.std(ddof=1) if len(acc) > 1 else 0.0
-        rows.append(f"| {ds} | {model} | {acc.mean():.3f} ± {sd:.3f} | {len(rs)} | "
+    for ds, model, rs in grouped(runs):
+        rows.append(f"| {ds} | {model} | {mean_sd([r.accuracy for r in rs])} | {len(rs)} | "
                     f"{np.mean([r.train_accuracy for r in rs]):.3f} | "
                     f"{int(np.mean([r.n_parameters for r in rs]))} | "
                     f"{np.mean([r.unknown_words for r in rs]):.0f} | {rs[0].unparsed_test} | "

@@ -112,6 +112,7 @@ class _SentenceNetwork:
     legs: list
     outputs: list
     scalar: complex = 1.0
+    words: list = field(default_factory=list)  # (name, gid, row) of each parametrised Word box
 
 
 @dataclass
@@ -255,6 +256,7 @@ class CompiledBatch:
         self._ansatze: dict = {}
         self._ty_qubits: dict = {}
         self.sentence_groups: dict = {}
+        self.circuit_words: list[list[tuple]] = []  # per circuit: (word, gid, row, n_qubits)
         self.n_circuits = 0
         self.n_outcomes = None
 
@@ -302,14 +304,14 @@ class CompiledBatch:
             functor = lam.functor
             layers = [(layer.left, layer.box) for layer in circuit.diagram.layers]
             wires = [next(counter) for _ in range(self._n_qubits(lam, circuit.diagram.dom))]
-            images = ((self._n_qubits(lam, left), (lambda b=box: functor(b)), self._box_key(box, lam))
-                      for left, box in layers)
+            images = ((self._n_qubits(lam, left), (lambda b=box: functor(b)), self._box_key(box, lam),
+                       box.name if type(box).__name__ == "Word" else None) for left, box in layers)
         else:  # a flat lambeq quantum circuit: one box
             wires = [next(counter) for _ in circuit.dom]
-            images = [(0, lambda: circuit, None)]
+            images = [(0, lambda: circuit, None, None)]
         if wires:
             raise BackendError("circuits with open inputs cannot be evaluated; close them with kets")
-        for off, make_qdiagram, cache_key in images:
+        for off, make_qdiagram, cache_key, word in images:
             prog, const = self._compile_box(make_qdiagram, cache_key)
             n_in, n_out = len(prog.inputs), len(prog.outputs)
             ins = wires[off : off + n_in]
@@ -323,6 +325,8 @@ class CompiledBatch:
                 twin = row if self.twin_lookup is None else self._box_ref(prog, names, key, self.twin_lookup)[1]
                 net.operands.append(("box", gid, row, twin))
                 net.legs.append(legs)
+                if word is not None and n_in == 0:
+                    net.words.append((word, gid, row, n_out))
             elif const.ndim == 0:
                 net.scalar *= complex(const)
             elif const.ndim == 2 and _is_identity(const):
@@ -376,6 +380,7 @@ class CompiledBatch:
             group.rows.append([op[2] for op in net.operands if op[0] == "box"])
             group.twin_rows.append([op[3] for op in net.operands if op[0] == "box"])
             group.scalars.append(net.scalar)
+            self.circuit_words.append(net.words)
             self.n_circuits += 1
         self._prepared = False
         return self
@@ -421,6 +426,15 @@ class CompiledBatch:
         self._prepared = True
 
     # -- evaluation -------------------------------------------------------------------------
+    def box_tensors(self, theta, with_scalar: bool = True) -> list:
+        """Per box group, the tensors of all its boxes, ``(n_boxes, 2, ..., 2)`` (output legs,
+        then input legs). A word box ``(word, gid, row, k)`` of :attr:`circuit_words` is the
+        ``k``-qubit state ``box_tensors(theta)[gid][row]`` (autograd flows to ``theta``)."""
+        if not self._prepared:
+            self.prepare()
+        mats = self._rotations.build(theta)
+        return [g.evaluate(m, with_scalar) for g, m in zip(self.box_groups, mats)]
+
     def amplitudes(self, theta, twin_rate: float = 0.0, generator=None, with_scalar: bool = True) -> list:
         """Per sentence group: (group, amplitudes of shape (members, n_outcomes)).
 
@@ -431,10 +445,7 @@ class CompiledBatch:
         """
         import torch
 
-        if not self._prepared:
-            self.prepare()
-        mats = self._rotations.build(theta)
-        box_tensors = [g.evaluate(m, with_scalar) for g, m in zip(self.box_groups, mats)]
+        box_tensors = self.box_tensors(theta, with_scalar)
         out = []
         for sg in self.sentence_groups.values():
             rows = sg.rows_t

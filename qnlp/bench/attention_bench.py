@@ -143,6 +143,8 @@ def run_one(dataset: str, seed: int, models=("quantum", "tfidf-lr", "classical-a
         seconds = time.perf_counter() - t0
         acc = float(np.mean(clf.predict(ds.test.texts) == y_test))
         label = f"quantum-{clf.head}" if name == "quantum" else name
+        if name == "quantum" and clf.source != "word":
+            label += f"-{clf.source}"
         if name == "quantum-minilm":
             label += "-residual" if clf.residual else ""
             label += "+sentence" if clf.sentence_token else ""
@@ -189,7 +191,10 @@ def _parse_settings(items) -> dict:
         key, sep, value = item.partition("=")
         if not sep:
             raise SystemExit(f"expected KEY=VALUE, got {item!r}")
-        out[key] = None if value in ("", "None") else json.loads(value)
+        try:
+            out[key] = None if value in ("", "None") else json.loads(value)
+        except json.JSONDecodeError:  # a bare string: source=discocat
+            out[key] = value
     return out
 
 

@@ -218,13 +218,13 @@ class _AttentionClassifierBase(ClassifierMixin, BaseEstimator):
         clf = cls(**config["params"])
         clf.classes_ = np.asarray(config["classes"])
         clf.vocab_ = Vocabulary(list(config["vocab"]))
+        clf._load_parts(path)  # before the model: source="discocat" sizes it from the DisCoCat model
         clf.model_ = clf._build(clf.vocab_, len(clf.classes_), torch.Generator().manual_seed(0))
         try:
             clf.model_.load_state_dict(state)
         except RuntimeError as exc:
             raise ModelFileError(f"{path}/weights.npz does not match config.json: {exc}") from None
         clf.model_.eval()
-        clf._load_parts(path)
         return clf
 
     def _save_parts(self, folder: Path) -> None:
@@ -257,16 +257,18 @@ def _linear_probe(model, batch_fn, targets, centre: dict, *, seed: int) -> None:
 
 class _ExtraInputs:
     """Forward inputs after ``(ids, mask, words)``: contextual embeddings (or ``None, None``),
-    tree distances (or ``None``), DisCoCat class probabilities (or ``None``)."""
+    tree distances (or ``None``), DisCoCat class probabilities (or ``None``), word boxes (or
+    ``None``)."""
 
-    def __init__(self, embedded, distances=None, discocat=None):
-        self.embedded, self.distances, self.discocat = embedded, distances, discocat
+    def __init__(self, embedded, distances=None, discocat=None, boxes=None):
+        self.embedded, self.distances, self.discocat, self.boxes = embedded, distances, discocat, boxes
 
     def batch(self, idx, width: int) -> tuple:
         head = self.embedded.batch(idx, width) if self.embedded is not None else (None, None)
         dist = None if self.distances is None else self.distances.batch(idx, width)
         disco = None if self.discocat is None else self.discocat[torch.as_tensor(np.asarray(idx))]
-        return (*head, dist, disco)
+        boxes = None if self.boxes is None else self.boxes.batch(idx, width)
+        return (*head, dist, disco, boxes)
 
 
 class QuantumAttentionClassifier(_AttentionClassifierBase):
@@ -285,11 +287,18 @@ class QuantumAttentionClassifier(_AttentionClassifierBase):
     n_layers : int
         Layers (RY, RZ on each qubit + CNOT ring) of every circuit.
     n_heads : int
-    source : {"word", "embedding", "minilm"}
+    source : {"word", "embedding", "minilm", "discocat"}
         Token-state parameters: trainable per word, a hashed character n-gram embedding mapped
         to angles by a trainable linear layer, or the frozen contextual all-MiniLM-L6-v2
         embedding of each token mapped the same way (``pip install 'qnlp[embeddings]'``;
-        embeddings are recomputed from the text, never saved).
+        embeddings are recomputed from the text, never saved). ``"discocat"``: a DisCoCat
+        classifier (:class:`~qnlp.estimators.QuantumTextClassifier`, CLI defaults, same seed) is
+        trained first; each token's state is then the state of its word's box in its sentence's
+        DisCoCat circuit. The box parameters start as the DisCoCat model's and are trained
+        further by the attention loss (a copy in ``model_``: ``discocat_``, saved in
+        ``discocat/``, keeps the parses, the symbol table and its own classifier). Tokens
+        without a box (no parse, or a box wider than ``n_qubits``) use trainable word rows;
+        ``discocat_coverage_`` is the share with a box. Exact engine only.
     embed_dim : int
         Width of the hashed embedding.
     init_scale : float
@@ -352,6 +361,10 @@ class QuantumAttentionClassifier(_AttentionClassifierBase):
     Attributes
     ----------
     classes_, vocab_, model_, history_, n_iter_, n_parameters_, fit_seconds_
+    discocat_ : QuantumTextClassifier
+        With ``discocat_token`` or ``source="discocat"``.
+    discocat_coverage_ : float
+        ``source="discocat"``: share of training tokens whose state is a DisCoCat word box.
     """
 
     def __init__(self, *, head="gaussian", n_qubits=4, n_layers=2, n_heads=1, source="word",
@@ -394,18 +407,19 @@ class QuantumAttentionClassifier(_AttentionClassifierBase):
     def fit(self, X, y):
         """Train (first the DisCoCat model when ``discocat_token``); see the base class."""
         self._oof_discocat = None
-        if self.discocat_token:
+        if self.discocat_token or self.source == "discocat":
             from qnlp.estimators.classifier import QuantumTextClassifier
 
             texts = check_texts(X)
             labels = [str(v) for v in np.asarray(y, dtype=object).ravel()]
             self.discocat_ = QuantumTextClassifier(seed=int(self.seed)).fit(texts, labels)
-            if int(self.discocat_folds) >= 2:
+            if self.discocat_token and int(self.discocat_folds) >= 2:
                 self._oof_discocat = self._out_of_fold(texts, labels)
         try:
-            return super().fit(X, y)
+            super().fit(X, y)
         finally:
             self._oof_discocat = None
+        return self
 
     def _out_of_fold(self, texts, labels) -> np.ndarray | None:
         """DisCoCat class probabilities of each training text from a model not trained on it
@@ -434,7 +448,7 @@ class QuantumAttentionClassifier(_AttentionClassifierBase):
             from qnlp.models.attention.embeddings import shared_encoder
 
             emb = shared_encoder(self.embedding_cache).encode(texts)
-        if emb is None and not self.syntax and not self.discocat_token:
+        if emb is None and not self.syntax and not self.discocat_token and self.source != "discocat":
             return None
         distances = None
         if self.syntax:
@@ -447,14 +461,33 @@ class QuantumAttentionClassifier(_AttentionClassifierBase):
             probs = oof if train and oof is not None else self.discocat_.predict_proba(texts)
             order = [list(self.discocat_.classes_).index(c) for c in self.classes_]
             discocat = torch.as_tensor(probs[:, order], dtype=torch.float32)
-        return _ExtraInputs(emb, distances, discocat)
+        boxes = None
+        if self.source == "discocat":
+            boxes = self._word_boxes(texts)
+            if train:
+                self.discocat_coverage_ = boxes.coverage
+        return _ExtraInputs(emb, distances, discocat, boxes)
+
+    def _word_boxes(self, texts):
+        """``source="discocat"``: each token's word box in its text's DisCoCat circuit."""
+        from qnlp.models.attention.discocat_tokens import DisCoCatTokenInputs
+
+        circuits = self.discocat_.circuits(texts, on_error="none")
+        parsed = [c for c in circuits if c is not None]
+        compiled = self.discocat_.model_.compile(parsed)
+        words, k = [], 0
+        for c in circuits:
+            words.append(compiled.circuit_words[k] if c is not None else [])
+            k += c is not None
+        tokens = [t[:self.max_len] for t in self._tokens(texts)]
+        return DisCoCatTokenInputs(compiled, words, tokens, int(self.n_qubits))
 
     def _save_parts(self, folder: Path) -> None:
-        if self.discocat_token:
+        if self.discocat_token or self.source == "discocat":
             self.discocat_.save(folder / "discocat")
 
     def _load_parts(self, folder: Path) -> None:
-        if self.discocat_token:
+        if self.discocat_token or self.source == "discocat":
             from qnlp.estimators.classifier import QuantumTextClassifier
 
             self.discocat_ = QuantumTextClassifier.load(folder / "discocat")
@@ -470,7 +503,10 @@ class QuantumAttentionClassifier(_AttentionClassifierBase):
                                      residual=bool(self.residual), syntax=bool(self.syntax),
                                      n_blocks=int(self.n_blocks),
                                      discocat_token=bool(self.discocat_token),
-                                     word_offsets=bool(self.word_offsets), generator=generator)
+                                     word_offsets=bool(self.word_offsets),
+                                     discocat_weights=(self.discocat_.model_.weights
+                                                       if self.source == "discocat" else None),
+                                     generator=generator)
 
     def circuit_depth(self) -> dict:
         """Depths of the token-state and head circuits (RY, RZ and CNOT each one step)."""
@@ -511,6 +547,9 @@ class QuantumAttentionClassifier(_AttentionClassifierBase):
         from qnlp.models.attention.shots import CircuitRunner, ShotReport, shot_predict_proba
 
         check_is_fitted(self, "model_")
+        if self.source == "discocat":
+            raise ConfigError("source='discocat' (token states from DisCoCat word boxes) runs on the "
+                              "exact engine only (backend=None); shot inference is not implemented for it")
         texts = check_texts(X)
         tokens = self._tokens(texts)
         extras = self._embed(texts)
@@ -522,7 +561,7 @@ class QuantumAttentionClassifier(_AttentionClassifierBase):
                 ids, mask, words = self._inputs(tokens[start:start + 256])
                 tok = sent = dist = disco = None
                 if extras is not None:
-                    tok, sent, dist, disco = extras.batch(np.arange(start, start + len(ids)), ids.shape[1])
+                    tok, sent, dist, disco, _ = extras.batch(np.arange(start, start + len(ids)), ids.shape[1])
                 probs, rep = shot_predict_proba(self.model_, ids, mask, words, runner=runner,
                                                 fidelity_method=fidelity_method, distances=dist,
                                                 discocat_probs=disco, token_embeddings=tok,

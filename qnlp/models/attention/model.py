@@ -24,7 +24,7 @@ from qnlp.models.attention.heads import HEADS, AttentionHead
 from qnlp.models.attention.states import check_qubits, circuit_depth, prepare_columns, prepare_states
 
 PAD, UNK = "<pad>", "<unk>"
-SOURCES = ("word", "embedding", "minilm")
+SOURCES = ("word", "embedding", "minilm", "discocat")
 
 
 # -- vocabulary and encoding --------------------------------------------------------------------
@@ -98,11 +98,15 @@ class QuantumAttentionModel(torch.nn.Module):
         Layers of the token-state circuit and of each query/key/value circuit.
     n_heads : int
     head : {"gaussian", "fidelity"}
-    source : {"word", "embedding", "minilm"}
+    source : {"word", "embedding", "minilm", "discocat"}
         ``"word"``: trainable angles per vocabulary row; ``"embedding"``: angles
         ``= hash_features(word) @ W + b`` with trainable ``W`` and ``b``; ``"minilm"``: angles
         ``= W e_t + b`` from the frozen contextual MiniLM embedding ``e_t`` of each token
-        (L2-normalised; :mod:`qnlp.models.attention.embeddings`), passed to :meth:`forward`.
+        (L2-normalised; :mod:`qnlp.models.attention.embeddings`), passed to :meth:`forward`;
+        ``"discocat"``: the state of the token's word box in its sentence's DisCoCat circuit,
+        with the DisCoCat parameters (``discocat_weights``, trainable here) shared
+        (:mod:`qnlp.models.attention.discocat_tokens`; ``word_boxes`` passed to :meth:`forward`),
+        and word rows as for ``"word"`` for tokens without a box.
     embed_dim : int
         Width of the hashed embedding (``source="embedding"``).
     init_scale : float
@@ -142,9 +146,9 @@ class QuantumAttentionModel(torch.nn.Module):
                  init_scale: float = 1.0, positional: bool = False, sentence_token: bool = False,
                  residual: bool = False, syntax: bool = False, n_blocks: int = 1,
                  discocat_token: bool = False, word_offsets: bool = False,
-                 generator: torch.Generator):
+                 discocat_weights=None, generator: torch.Generator):
         super().__init__()
-        self.vocab_parameters = ("word_angles",) if source == "word" else ()
+        self.vocab_parameters = ("word_angles",) if source in ("word", "discocat") else ()
         if head not in HEADS:
             raise ConfigError(f"unknown head {head!r}; valid: {', '.join(HEADS)}")
         if source not in SOURCES:
@@ -165,9 +169,15 @@ class QuantumAttentionModel(torch.nn.Module):
         if self.word_offsets:  # zero: the pure MiniLM state; weight decay pulls back to it
             self.word_angles = torch.nn.Parameter(torch.zeros(len(vocab), n_angles))
             self.vocab_parameters = ("word_angles",)
-        if source == "word":
+        if source in ("word", "discocat"):  # discocat: rows for tokens without a word box
             self.word_angles = torch.nn.Parameter(torch.rand(len(vocab), n_angles, generator=generator)
                                                   * 2 * math.pi * init_scale)
+            if source == "discocat":
+                if discocat_weights is None:
+                    raise ConfigError("source='discocat' needs the DisCoCat model's weights")
+                # shared with the DisCoCat model (turns; float64 like the exact backend)
+                self.discocat_theta = torch.nn.Parameter(torch.as_tensor(np.asarray(discocat_weights),
+                                                                         dtype=torch.float64).clone())
         else:  # minilm: init_scale scales the initial projection (angle spread)
             scale = init_scale if source == "minilm" else 1.0
             self.proj = _angle_projection(embed_dim, n_angles, generator, scale)
@@ -182,8 +192,11 @@ class QuantumAttentionModel(torch.nn.Module):
         self.n_blocks = int(n_blocks)
         if self.n_blocks < 1:
             raise ConfigError(f"n_blocks must be >= 1, got {n_blocks!r}")
-        if self.n_blocks > 1 and source == "minilm":
+        if self.n_blocks > 1 and source in ("minilm", "discocat"):
             raise ConfigError("n_blocks > 1 needs source='word' or 'embedding' (per-token angles)")
+        if source == "discocat" and discocat_token:
+            raise ConfigError("source='discocat' shares the DisCoCat model's parameters; it cannot "
+                              "be combined with discocat_token (a fixed DisCoCat output)")
         self.discocat_token = bool(discocat_token)
         if self.discocat_token and (self.n_blocks > 1 or self.sentence_token):
             raise ConfigError("discocat_token cannot be combined with n_blocks > 1 or sentence_token")
@@ -210,7 +223,7 @@ class QuantumAttentionModel(torch.nn.Module):
 
     def token_angles(self, ids: torch.Tensor, words: list[str] | None = None) -> torch.Tensor:
         """Angles ``(N, L, d, 2)`` for 1-D row ids (``words`` names the rows for embeddings)."""
-        if self.source == "word":
+        if self.source in ("word", "discocat"):
             flat = self.word_angles[ids]
         elif self.source == "minilm":
             raise ConfigError("source='minilm' token angles come from contextual embeddings "
@@ -266,8 +279,8 @@ class QuantumAttentionModel(torch.nn.Module):
     def forward(self, ids: torch.Tensor, mask: torch.Tensor, words: list[str] | None = None,
                 token_embeddings: torch.Tensor | None = None,
                 sentence_embeddings: torch.Tensor | None = None, distances: torch.Tensor | None = None,
-                discocat_probs: torch.Tensor | None = None, *, return_weights: bool = False,
-                return_features: bool = False):
+                discocat_probs: torch.Tensor | None = None, word_boxes: tuple | None = None, *,
+                return_weights: bool = False, return_features: bool = False):
         """Logits ``(B, n_classes)`` (and the per-head attention weights if asked).
 
         ``return_features``: the pooled features ``(B, 3 d n_heads)`` that the read-out maps to
@@ -289,6 +302,12 @@ class QuantumAttentionModel(torch.nn.Module):
             states, mask = self.contextual_states(token_embeddings, sentence_embeddings, mask, ids)
             if distances is not None and states.shape[1] == distances.shape[1] + 1:
                 distances = torch.nn.functional.pad(distances, (1, 0, 1, 0))
+        elif self.source == "discocat":
+            if word_boxes is None:
+                raise ConfigError("source='discocat' needs the tokens' word boxes (word_boxes=...)")
+            from qnlp.models.attention.discocat_tokens import box_token_states
+
+            states = box_token_states(self.token_states(ids, words), word_boxes, self.discocat_theta)
         elif not self.positional and not self.discocat_token:  # per distinct word, then gathered
             uniq, inverse = torch.unique(ids, return_inverse=True)
             columns = prepare_columns(self.token_angles(uniq, words))

@@ -1,0 +1,120 @@
+"""Token states from the word boxes of a DisCoCat model (``source="discocat"``).
+
+Each token's state is the state its word's box prepares in the DisCoCat circuit of its sentence:
+the ansatz circuit of the box (e.g. IQP) applied to ``|0...0>`` on the box's ``k`` qubits (its
+pregroup type's wires), placed on the first ``k`` qubits of the token register, the others
+``|0>``. The box parameters are indexed like the DisCoCat model's (its symbol table and
+unknown-word twins); the attention model holds them as one vector that starts from the trained
+DisCoCat weights and is trained further by the attention loss. Boxes are evaluated by the exact
+backend's batched, differentiable box evaluation
+(:meth:`~qnlp.backends.exact.CompiledBatch.box_tensors`).
+
+Our tokens and the parser's words differ (``wasn't`` -> ``was`` + ``n't``); :func:`align_words`
+matches them by characters. A token keeps its trainable word-state row (as ``source="word"``)
+when no box covers it, or when its box has more than ``n_qubits`` qubits.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import torch
+
+_KEEP = re.compile(r"[^0-9a-z]")
+
+
+def _chars(text: str) -> str:
+    return _KEEP.sub("", text.lower())
+
+
+def align_words(tokens, words) -> list[int | None]:
+    """For each token, the index of the first word whose characters overlap it (or ``None``).
+
+    Both sides are compared lower-cased with everything but letters and digits removed; when
+    the two character streams stop agreeing, the remaining tokens get ``None``.
+
+    >>> align_words(["i'm", "fine"], ["I", "'m", "fine"])
+    [0, 2]
+    >>> align_words(["wow", "good"], ["Wow", "bad"])
+    [0, None]
+    """
+    spans, pos = [], 0
+    stream = ""
+    for j, w in enumerate(words):
+        c = _chars(w)
+        spans.append((pos, pos + len(c), j))
+        stream += c
+        pos += len(c)
+    out, pos = [], 0
+    for tok in tokens:
+        c = _chars(tok)
+        if not c or stream[pos:pos + len(c)] != c:
+            out.append(None)
+            if c:  # the streams disagree from here on
+                pos = len(stream) + 1
+            continue
+        out.append(next((j for a, b, j in spans if a <= pos < b), None))
+        pos += len(c)
+    return out
+
+
+class DisCoCatTokenInputs:
+    """Per text and token, the word box ``(group, row)`` giving its state (``-1``: none).
+
+    Parameters
+    ----------
+    compiled : CompiledBatch
+        The texts' DisCoCat circuits compiled on the exact backend.
+    word_lists : list of list of tuple
+        Per text, its circuit's word boxes ``(word, group, row, n_qubits)``
+        (:attr:`~qnlp.backends.exact.CompiledBatch.circuit_words`; empty for an unparsed text).
+    token_lists : list of list of str
+        The attention model's tokens of each text (after ``max_len``).
+    n_qubits : int
+        Token register size: boxes on more qubits are not used.
+    """
+
+    def __init__(self, compiled, word_lists, token_lists, n_qubits: int):
+        self.compiled = compiled
+        width = max((len(t) for t in token_lists), default=1) or 1
+        self.gids = torch.full((len(token_lists), width), -1, dtype=torch.long)
+        self.rows = torch.zeros((len(token_lists), width), dtype=torch.long)
+        covered = total = 0
+        for i, tokens in enumerate(token_lists):
+            boxes = word_lists[i]
+            for t, j in enumerate(align_words(tokens, [b[0] for b in boxes])):
+                total += 1
+                if j is not None and boxes[j][3] <= n_qubits:
+                    self.gids[i, t], self.rows[i, t] = boxes[j][1], boxes[j][2]
+                    covered += 1
+        #: Share of tokens whose state comes from a DisCoCat box.
+        self.coverage = covered / total if total else 0.0
+
+    def batch(self, idx, width: int) -> tuple:
+        idx = torch.as_tensor(np.asarray(idx))
+        gids, rows = self.gids[idx, :width], self.rows[idx, :width]
+        if gids.shape[1] < width:  # (empty texts become one unknown token)
+            pad = width - gids.shape[1]
+            gids = torch.nn.functional.pad(gids, (0, pad), value=-1)
+            rows = torch.nn.functional.pad(rows, (0, pad))
+        return self.compiled, gids, rows
+
+
+def box_token_states(states: torch.Tensor, word_boxes, theta: torch.Tensor) -> torch.Tensor:
+    """``states`` ``(B, T, 2**d)`` with every position that has a word box replaced by the box's
+    state (its ``k`` qubits first, then ``|0>``; normalised). Differentiable in ``theta``."""
+    compiled, gids, rows = word_boxes
+    if not bool((gids >= 0).any()):
+        return states
+    tensors = compiled.box_tensors(theta)
+    out = states.clone()
+    d_full = states.shape[-1]
+    for g in torch.unique(gids[gids >= 0]).tolist():
+        sel = gids == g
+        vec = tensors[g][rows[sel]].reshape(int(sel.sum()), -1).to(states.dtype)
+        vec = vec / torch.linalg.vector_norm(vec, dim=1, keepdim=True).clamp_min(1e-12)
+        full = torch.zeros(vec.shape[0], d_full, dtype=states.dtype)
+        full[:, torch.arange(vec.shape[1]) * (d_full // vec.shape[1])] = vec
+        out[sel] = full
+    return out

@@ -1,0 +1,91 @@
+"""Token states from the DisCoCat model's word boxes (``source="discocat"``)."""
+
+import numpy as np
+import pytest
+import torch
+
+from qnlp.errors import ConfigError
+from qnlp.models.attention.discocat_tokens import align_words
+
+TOY_X = ["man cooks meal", "woman cooks tasty meal", "man prepares sauce", "woman prepares meal",
+         "man runs program", "woman debugs program", "person runs software", "man debugs software"]
+TOY_Y = ["food"] * 4 + ["it"] * 4
+FAST = dict(source="discocat", n_qubits=4, n_layers=1, epochs=20, batch_size=None,
+            learning_rate=0.1, seed=0)
+
+
+@pytest.mark.parametrize("tokens,words,expected", [
+    (["the", "food", "wasn't", "good"], ["The", "food", "was", "n't", "good"], [0, 1, 2, 4]),
+    (["wow", "loved", "it"], ["Wow", "Loved", "it"], [0, 1, 2]),
+    (["a", "b-c", "d"], ["a", "b", "-", "c", "d"], [0, 1, 4]),
+    (["x", "y"], ["x", "z"], [0, None]),
+    (["x", "y", "z"], [], [None, None, None]),
+])
+def test_align_words(tokens, words, expected):
+    assert align_words(tokens, words) == expected
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    pytest.importorskip("lambeq")
+    from qnlp.estimators.attention import QuantumAttentionClassifier
+
+    return QuantumAttentionClassifier(**FAST).fit(TOY_X, TOY_Y)
+
+
+def _reference_state(clf, word, text):
+    """The word box's state from lambeq's own tensor evaluation of the ansatz circuit, with the
+    attention model's (trained) parameter values: an independent reference."""
+    circuit = clf.discocat_.circuits([text])[0]
+    box = next(layer.box for layer in circuit.diagram.layers if layer.box.name == word)
+    qbox = circuit.ansatz.lambeq_ansatz.functor(box)
+    theta = clf.model_.discocat_theta.detach().numpy()
+    syms = sorted(qbox.free_symbols, key=str)
+    values = [theta[clf.discocat_.model_.lookup(str(s))] for s in syms]
+    return np.asarray(qbox.lambdify(*syms)(*values).eval(), dtype=complex).reshape(-1)
+
+
+def test_token_states_are_the_word_box_states(fitted):
+    from qnlp.models.attention.discocat_tokens import box_token_states
+
+    clf = fitted
+    text = "woman cooks tasty meal"
+    extra = clf._embed([text])
+    ids, mask, words = clf._inputs(clf._tokens([text]))
+    *_, boxes = extra.batch(np.arange(1), ids.shape[1])
+    with torch.no_grad():
+        states = box_token_states(clf.model_.token_states(ids, words), boxes, clf.model_.discocat_theta)
+    d = 2 ** clf.n_qubits
+    for t, word in enumerate(text.split()):
+        ref = _reference_state(clf, word, text)
+        ref = ref / np.linalg.norm(ref)
+        k = len(ref)
+        expected = np.zeros(d, dtype=complex)
+        expected[np.arange(k) * (d // k)] = ref  # the box's qubits first, then |0>
+        got = states[0, t].numpy().astype(complex)
+        assert abs(np.vdot(expected, got)) == pytest.approx(1.0, abs=1e-5), word  # same state
+    assert int(boxes[1][0, 1]) >= 0 and clf.discocat_coverage_ == 1.0
+
+
+def test_box_parameters_get_gradients_and_learn(fitted):
+    clf = fitted
+    assert clf.score(TOY_X, TOY_Y) == 1.0
+    start = torch.as_tensor(clf.discocat_.model_.weights)
+    moved = (clf.model_.discocat_theta.detach() - start).abs()
+    used = {clf.discocat_.model_.lookup(s) for c in clf.discocat_.circuits(TOY_X) for s in c.symbols}
+    assert moved[sorted(used)].max() > 1e-3  # trained by the attention loss
+    unused = sorted(set(range(len(start))) - used)
+    assert moved[unused].max() == 0  # (twins and the neutral parameter: no gradient)
+
+
+def test_save_load_and_refusals(fitted, tmp_path):
+    from qnlp.estimators.attention import QuantumAttentionClassifier
+
+    clf = fitted
+    texts = TOY_X[:3] + ["person cooks unseen food"]
+    again = QuantumAttentionClassifier.load(clf.save(tmp_path / "m"))
+    np.testing.assert_allclose(again.predict_proba(texts), clf.predict_proba(texts), atol=1e-6)
+    with pytest.raises(ConfigError, match="exact engine only"):
+        clf.predict_proba(TOY_X[:1], backend="aer", shots=100)
+    with pytest.raises(ConfigError, match="discocat_token"):
+        QuantumAttentionClassifier(**FAST, discocat_token=True).fit(TOY_X, TOY_Y)

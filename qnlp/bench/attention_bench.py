@@ -145,6 +145,8 @@ def run_one(dataset: str, seed: int, models=("quantum", "tfidf-lr", "classical-a
         label = f"quantum-{clf.head}" if name == "quantum" else name
         if name == "quantum" and clf.source != "word":
             label += f"-{clf.source}"
+        if name == "quantum" and clf.discocat_token:
+            label += "+discocat-token"
         if name == "quantum-minilm":
             label += "-residual" if clf.residual else ""
             label += "+sentence" if clf.sentence_token else ""

@@ -456,7 +456,8 @@ class QuantumAttentionClassifier(_AttentionClassifierBase):
 
             distances = SyntaxDistances(texts, self.max_len)
         discocat = None
-        if self.discocat_token:  # columns in this estimator's class order
+        if self.discocat_token and self.source != "discocat":  # (discocat source: computed live)
+            # columns in this estimator's class order
             oof = getattr(self, "_oof_discocat", None)
             probs = oof if train and oof is not None else self.discocat_.predict_proba(texts)
             order = [list(self.discocat_.classes_).index(c) for c in self.classes_]
@@ -475,12 +476,13 @@ class QuantumAttentionClassifier(_AttentionClassifierBase):
         circuits = self.discocat_.circuits(texts, on_error="none")
         parsed = [c for c in circuits if c is not None]
         compiled = self.discocat_.model_.compile(parsed)
-        words, k = [], 0
+        words, index, k = [], [], 0
         for c in circuits:
             words.append(compiled.circuit_words[k] if c is not None else [])
+            index.append(k if c is not None else -1)
             k += c is not None
         tokens = [t[:self.max_len] for t in self._tokens(texts)]
-        return DisCoCatTokenInputs(compiled, words, tokens, int(self.n_qubits))
+        return DisCoCatTokenInputs(compiled, words, tokens, int(self.n_qubits), index)
 
     def _save_parts(self, folder: Path) -> None:
         if self.discocat_token or self.source == "discocat":

@@ -87,5 +87,26 @@ def test_save_load_and_refusals(fitted, tmp_path):
     np.testing.assert_allclose(again.predict_proba(texts), clf.predict_proba(texts), atol=1e-6)
     with pytest.raises(ConfigError, match="exact engine only"):
         clf.predict_proba(TOY_X[:1], backend="aer", shots=100)
-    with pytest.raises(ConfigError, match="discocat_token"):
-        QuantumAttentionClassifier(**FAST, discocat_token=True).fit(TOY_X, TOY_Y)
+
+
+def test_live_sentence_token_shares_theta(tmp_path):
+    """With ``discocat_token`` too, the sentence token's probabilities are the DisCoCat model's,
+    computed in the forward pass from the shared parameters, so both kinds of token train them."""
+    pytest.importorskip("lambeq")
+    from qnlp.estimators.attention import QuantumAttentionClassifier
+    from qnlp.models.attention.discocat_tokens import sentence_probabilities
+    from qnlp.models.discocat import DisCoCatModel
+
+    clf = QuantumAttentionClassifier(**FAST, discocat_token=True).fit(TOY_X, TOY_Y)
+    assert clf.score(TOY_X, TOY_Y) == 1.0
+    extra = clf._embed(TOY_X)
+    ids, mask, words = clf._inputs(clf._tokens(TOY_X))
+    *_, disco, boxes = extra.batch(np.arange(len(TOY_X)), ids.shape[1])
+    assert disco is None  # nothing precomputed
+    theta = clf.model_.discocat_theta.detach()
+    live = sentence_probabilities(boxes, theta).numpy()
+    dm = clf.discocat_.model_
+    ref = DisCoCatModel(dm.symbols, theta.numpy(), dm.classes).predict_proba(clf.discocat_.circuits(TOY_X))
+    np.testing.assert_allclose(live, np.clip(ref, 1e-6, 1 - 1e-6), atol=1e-6)
+    again = QuantumAttentionClassifier.load(clf.save(tmp_path / "m"))
+    np.testing.assert_allclose(again.predict_proba(TOY_X), clf.predict_proba(TOY_X), atol=1e-6)

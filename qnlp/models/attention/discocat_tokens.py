@@ -73,10 +73,14 @@ class DisCoCatTokenInputs:
         The attention model's tokens of each text (after ``max_len``).
     n_qubits : int
         Token register size: boxes on more qubits are not used.
+    circuit_of_text : sequence of int, optional
+        Per text, its circuit's index in ``compiled`` (``-1``: unparsed); default ``0..n-1``.
     """
 
-    def __init__(self, compiled, word_lists, token_lists, n_qubits: int):
+    def __init__(self, compiled, word_lists, token_lists, n_qubits: int, circuit_of_text=None):
         self.compiled = compiled
+        self.circuits = torch.as_tensor(np.arange(len(token_lists)) if circuit_of_text is None
+                                        else np.asarray(circuit_of_text), dtype=torch.long)
         width = max((len(t) for t in token_lists), default=1) or 1
         self.gids = torch.full((len(token_lists), width), -1, dtype=torch.long)
         self.rows = torch.zeros((len(token_lists), width), dtype=torch.long)
@@ -98,13 +102,13 @@ class DisCoCatTokenInputs:
             pad = width - gids.shape[1]
             gids = torch.nn.functional.pad(gids, (0, pad), value=-1)
             rows = torch.nn.functional.pad(rows, (0, pad))
-        return self.compiled, gids, rows
+        return self.compiled, gids, rows, self.circuits[idx]
 
 
 def box_token_states(states: torch.Tensor, word_boxes, theta: torch.Tensor) -> torch.Tensor:
     """``states`` ``(B, T, 2**d)`` with every position that has a word box replaced by the box's
     state (its ``k`` qubits first, then ``|0>``; normalised). Differentiable in ``theta``."""
-    compiled, gids, rows = word_boxes
+    compiled, gids, rows = word_boxes[:3]
     if not bool((gids >= 0).any()):
         return states
     tensors = compiled.box_tensors(theta)
@@ -118,3 +122,18 @@ def box_token_states(states: torch.Tensor, word_boxes, theta: torch.Tensor) -> t
         full[:, torch.arange(vec.shape[1]) * (d_full // vec.shape[1])] = vec
         out[sel] = full
     return out
+
+
+def sentence_probabilities(word_boxes, theta: torch.Tensor) -> torch.Tensor:
+    """Two-class probabilities ``(B, 2)`` of the batch's sentence circuits from ``theta`` (the
+    first two outcomes of the sentence qubits, renormalised, as
+    :meth:`~qnlp.models.discocat.DisCoCatModel.class_probabilities`); ``[0.5, 0.5]`` for an
+    unparsed text. Clamped to ``[1e-6, 1 - 1e-6]`` so the encoding angle stays differentiable."""
+    compiled, _, _, circuits = word_boxes
+    out = torch.full((len(circuits), 2), 0.5, dtype=theta.dtype)
+    parsed = circuits >= 0
+    if bool(parsed.any()):
+        probs = compiled.probabilities(theta)[circuits[parsed], :2]
+        out = out.index_put((torch.nonzero(parsed, as_tuple=True)[0],),
+                            probs / probs.sum(1, keepdim=True).clamp_min(1e-30))
+    return out.clamp(1e-6, 1 - 1e-6)

@@ -132,6 +132,9 @@ class QuantumAttentionModel(torch.nn.Module):
         RY angle, ``2 arccos(sqrt(p_0))``, of the token-state circuit whose other angles are 0
         (:func:`discocat_angles`), giving ``sqrt(p_0)|0...0> + sqrt(p_1)|x>`` for a fixed basis
         state ``x``; the same circuit family as word tokens, so it also runs on shot backends.
+        With ``source="discocat"`` the probabilities are computed in :meth:`forward` from the
+        shared ``discocat_theta`` (the sentence circuits in ``word_boxes``), so the sentence
+        token and the word-box tokens are trained together.
     n_blocks : int
         Stacked attention blocks (``source`` "word" or "embedding"). Block ``b > 1`` re-prepares
         each token's state from its own angles plus a trained linear map of the previous
@@ -194,9 +197,6 @@ class QuantumAttentionModel(torch.nn.Module):
             raise ConfigError(f"n_blocks must be >= 1, got {n_blocks!r}")
         if self.n_blocks > 1 and source in ("minilm", "discocat"):
             raise ConfigError("n_blocks > 1 needs source='word' or 'embedding' (per-token angles)")
-        if source == "discocat" and discocat_token:
-            raise ConfigError("source='discocat' shares the DisCoCat model's parameters; it cannot "
-                              "be combined with discocat_token (a fixed DisCoCat output)")
         self.discocat_token = bool(discocat_token)
         if self.discocat_token and (self.n_blocks > 1 or self.sentence_token):
             raise ConfigError("discocat_token cannot be combined with n_blocks > 1 or sentence_token")
@@ -294,6 +294,10 @@ class QuantumAttentionModel(torch.nn.Module):
         """
         if self.syntax and distances is None:
             raise ConfigError("syntax=True needs the tokens' tree distances (distances=...)")
+        if self.discocat_token and self.source == "discocat" and word_boxes is not None:
+            from qnlp.models.attention.discocat_tokens import sentence_probabilities
+
+            discocat_probs = sentence_probabilities(word_boxes, self.discocat_theta)  # live, shared theta
         if self.discocat_token and discocat_probs is None:
             raise ConfigError("discocat_token=True needs the DisCoCat class probabilities (discocat_probs=...)")
         if self.source == "minilm":

@@ -323,7 +323,8 @@ class QuantumAttentionClassifier(_AttentionClassifierBase):
         defaults, same seed) on the same data first, and prepend each sentence's DisCoCat output
         as an extra token state (two classes; the class probabilities set one angle of the
         token-state circuit, see :func:`~qnlp.models.attention.model.discocat_angles`). Saved in
-        the model folder's ``discocat/`` subfolder.
+        the model folder's ``discocat/`` subfolder. With ``source="discocat"`` the token's
+        probabilities are computed live from the shared word-box parameters instead.
     discocat_folds : int
         With ``discocat_token``: ``k >= 2`` trains the attention model on *out-of-fold* DisCoCat
         outputs (stratified k-fold cross-fitting, one extra DisCoCat fit per fold), so it sees

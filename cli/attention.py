@@ -25,7 +25,7 @@ _NOT_SETTABLE = ("seed", "verbose")
 
 def model_kind(path: str | Path) -> str:
     """Registry name of the model kind saved in folder ``path`` (``"discocat.v1"``, ``"attention.v1"``)."""
-    from qnlp.models.discocat import read_model_config
+    from qnlp.models.folders import read_model_config
 
     config = read_model_config(path)
     cfg = Path(path) / "config.json"

@@ -112,7 +112,7 @@ class _SentenceNetwork:
     legs: list
     outputs: list
     scalar: complex = 1.0
-    words: list = field(default_factory=list)  # (name, gid, row) of each parametrised Word box
+    words: list = field(default_factory=list)  # (name, gid, row, n_qubits) of each parametrised Word box
 
 
 @dataclass

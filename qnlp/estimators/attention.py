@@ -12,7 +12,6 @@ classical self-attention baseline of matched size, with the same tokenisation an
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
@@ -180,9 +179,8 @@ class _AttentionClassifierBase(ClassifierMixin, BaseEstimator):
         from qnlp import __version__
 
         check_is_fitted(self, "model_")
-        from qnlp.models.folders import atomic_folder
+        from qnlp.models.folders import write_model_dir
 
-        path = Path(path)
         params = self.get_params(deep=False)
         start = params.get("init_from")
         if isinstance(start, _AttentionClassifierBase):  # not JSON: say what it was
@@ -193,27 +191,23 @@ class _AttentionClassifierBase(ClassifierMixin, BaseEstimator):
                   "model_type": type(self).__name__, "params": params,
                   "classes": self.classes_.tolist(), "vocab": self.vocab_.words}
         arrays = {k: v.detach().numpy() for k, v in self.model_.state_dict().items()}
-        with atomic_folder(path) as tmp:
-            (tmp / "config.json").write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
-            np.savez(tmp / "weights.npz", **arrays)
-            self._save_parts(tmp)
-        return path
+        return write_model_dir(path, config, arrays, self._save_parts)
 
     @classmethod
     def load(cls, path):
         """Load a folder written by :meth:`save`."""
         from qnlp.models.attention.model import Vocabulary
 
+        from qnlp.models.folders import read_model_config
+
         path = Path(path)
+        config = read_model_config(path)
+        if config.get("format_version") != FORMAT_VERSION or config.get("model_type") != cls.__name__:
+            raise ModelFileError(f"{path}: not a {cls.__name__} model folder")
         try:
-            config = json.loads((path / "config.json").read_text())
-            if config.get("format_version") != FORMAT_VERSION or config.get("model_type") != cls.__name__:
-                raise ModelFileError(f"{path}: not a {cls.__name__} model folder")
             with np.load(path / "weights.npz", allow_pickle=False) as data:
                 state = {k: torch.as_tensor(data[k]) for k in data.files}
-        except (OSError, json.JSONDecodeError, ValueError) as exc:
-            if isinstance(exc, ModelFileError):
-                raise
+        except (OSError, ValueError) as exc:
             raise ModelFileError(f"cannot read model folder {path}: {exc}") from None
         clf = cls(**config["params"])
         clf.classes_ = np.asarray(config["classes"])

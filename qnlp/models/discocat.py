@@ -11,7 +11,6 @@ words never seen in training. A word whose *type* was never seen gets a neutral 
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Sequence
@@ -193,39 +192,15 @@ def save_model_dir(path: str | os.PathLike, config: dict, weights: np.ndarray) -
 
     An existing model folder at ``path`` is replaced only after the new one is fully written.
     """
-    from qnlp.models.folders import atomic_folder
+    from qnlp.models.folders import write_model_dir
 
-    with atomic_folder(path) as tmp:
-        (tmp / "config.json").write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
-        np.savez(tmp / "weights.npz", weights=np.asarray(weights, dtype=np.float64))
-    return Path(path)
-
-
-def read_model_config(path: str | os.PathLike) -> dict:
-    """The ``config.json`` of a model folder of any kind, as a dict.
-
-    Raises
-    ------
-    ModelFileError
-        The folder or its ``config.json`` is missing, or the file is not a JSON object.
-    """
-    path = Path(path)
-    if not path.is_dir():
-        raise ModelFileError(f"model folder not found: {path}")
-    cfg_path = path / "config.json"
-    if not cfg_path.is_file():
-        raise ModelFileError(f"{path} is not a qnlp model: config.json is missing")
-    try:
-        config = json.loads(cfg_path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ModelFileError(f"{cfg_path} is corrupt: {exc}") from None
-    if not isinstance(config, dict):
-        raise ModelFileError(f"{cfg_path} is corrupt: not a JSON object")
-    return config
+    return write_model_dir(path, config, {"weights": np.asarray(weights, dtype=np.float64)})
 
 
 def load_model_dir(path: str | os.PathLike) -> tuple[dict, np.ndarray]:
     """Read a model folder; raise :class:`ModelFileError` naming what is missing or corrupt."""
+    from qnlp.models.folders import read_model_config
+
     path = Path(path)
     config = read_model_config(path)
     cfg_path, w_path = path / "config.json", path / "weights.npz"

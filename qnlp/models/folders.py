@@ -1,12 +1,17 @@
-"""Model folders written atomically: a complete folder or none."""
+"""Model folders: ``config.json`` + ``weights.npz`` (no pickle), written atomically (a complete
+folder or none) and read back with typed errors."""
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Callable
+
+import numpy as np
 
 from qnlp.errors import ModelFileError
 
@@ -46,3 +51,41 @@ def atomic_folder(path: str | os.PathLike):
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def write_model_dir(path: str | os.PathLike, config: dict, arrays: dict,
+                    write_extra: Callable[[Path], None] | None = None) -> Path:
+    """Write ``config.json`` and ``weights.npz`` (``arrays`` by name) into ``path`` atomically.
+
+    ``write_extra(folder)`` may add more files (e.g. sub-models) before the folder is moved into
+    place. An existing model folder at ``path`` is replaced only after the new one is complete.
+    """
+    with atomic_folder(path) as tmp:
+        (tmp / "config.json").write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
+        np.savez(tmp / "weights.npz", **arrays)
+        if write_extra is not None:
+            write_extra(tmp)
+    return Path(path)
+
+
+def read_model_config(path: str | os.PathLike) -> dict:
+    """The ``config.json`` of a model folder of any kind, as a dict.
+
+    Raises
+    ------
+    ModelFileError
+        The folder or its ``config.json`` is missing, or the file is not a JSON object.
+    """
+    path = Path(path)
+    if not path.is_dir():
+        raise ModelFileError(f"model folder not found: {path}")
+    cfg_path = path / "config.json"
+    if not cfg_path.is_file():
+        raise ModelFileError(f"{path} is not a qnlp model: config.json is missing")
+    try:
+        config = json.loads(cfg_path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ModelFileError(f"{cfg_path} is corrupt: {exc}") from None
+    if not isinstance(config, dict):
+        raise ModelFileError(f"{cfg_path} is corrupt: not a JSON object")
+    return config

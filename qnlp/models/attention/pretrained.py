@@ -119,10 +119,10 @@ def pretrained_architecture(source) -> dict:
     >>> pretrained_architecture("sst2")["n_qubits"]
     4
     """
-    import json
+    from qnlp.models.folders import read_model_config
 
     if hasattr(source, "get_params"):
         params = source.get_params(deep=False)
     else:
-        params = json.loads((resolve_pretrained(source) / "config.json").read_text())["params"]
+        params = read_model_config(resolve_pretrained(source))["params"]
     return {k: params[k] for k in ARCHITECTURE_KEYS if k in params}

@@ -443,15 +443,25 @@ class CompiledBatch:
         ``with_scalar=False`` drops constant factors (irrelevant once probabilities are
         renormalised).
         """
+        return [(sg, amp) for sg, _, amp in self._group_amplitudes(theta, twin_rate, generator, with_scalar)]
+
+    def _group_amplitudes(self, theta, twin_rate=0.0, generator=None, with_scalar=True, circuits=None):
+        """(group, member circuit indices, amplitudes) per sentence group; with ``circuits`` (a
+        tensor of circuit indices) only those members are contracted and groups without any are
+        skipped."""
         import torch
 
         box_tensors = self.box_tensors(theta, with_scalar)
-        out = []
         for sg in self.sentence_groups.values():
-            rows = sg.rows_t
+            rows, twin_rows, scalars, members = sg.rows_t, sg.twin_rows_t, sg.scalars_t, sg.members_t
+            if circuits is not None:
+                pick = torch.nonzero(torch.isin(members, circuits)).flatten()
+                if len(pick) == 0:
+                    continue
+                rows, twin_rows, scalars, members = rows[pick], twin_rows[pick], scalars[pick], members[pick]
             if twin_rate > 0:
                 mask = torch.rand(rows.shape, generator=generator, device=rows.device) < twin_rate
-                rows = torch.where(mask, sg.twin_rows_t, rows)
+                rows = torch.where(mask, twin_rows, rows)
             ops, k, c = [], 0, 0
             for op in sg.template.operands:
                 if op[0] == "box":
@@ -460,23 +470,29 @@ class CompiledBatch:
                 else:
                     ops.append(sg.consts[c])
                     c += 1
-            amp = sg.expr(*ops).reshape(len(sg.members), -1)
-            out.append((sg, amp * sg.scalars_t[:, None] if with_scalar else amp))
-        return out
+            amp = sg.expr(*ops).reshape(len(members), -1)
+            yield sg, members, (amp * scalars[:, None] if with_scalar else amp)
 
-    def probabilities(self, theta, twin_rate: float = 0.0, generator=None):
-        """Post-selected, renormalised outcome probabilities, ``(n_circuits, n_outcomes)``."""
+    def probabilities(self, theta, twin_rate: float = 0.0, generator=None, circuits=None):
+        """Post-selected, renormalised outcome probabilities, ``(n_circuits, n_outcomes)``.
+
+        ``circuits`` (indices): contract only those circuits and return their rows, in that
+        order, ``(len(circuits), n_outcomes)``.
+        """
         import torch
 
-        parts = self.amplitudes(theta, twin_rate, generator, with_scalar=False)
         if self.n_outcomes == -1:
             raise BackendError("circuits of different output widths; evaluate them separately")
-        result = torch.empty((self.n_circuits, self.n_outcomes), dtype=theta.dtype, device=theta.device)
-        for sg, amp in parts:
+        if circuits is not None:
+            circuits = torch.as_tensor(circuits, dtype=torch.long, device=theta.device)
+        parts = self._group_amplitudes(theta, twin_rate, generator, with_scalar=False, circuits=circuits)
+        make = torch.empty if circuits is None else torch.zeros  # (zeros: rows not asked for)
+        result = make((self.n_circuits, self.n_outcomes), dtype=theta.dtype, device=theta.device)
+        for _, members, amp in parts:
             p = amp.real ** 2 + amp.imag ** 2
             norm = p.sum(dim=1, keepdim=True).clamp_min(1e-30)
-            result = result.index_copy(0, sg.members_t, p / norm)
-        return result
+            result = result.index_copy(0, members, p / norm)
+        return result if circuits is None else result[circuits]
 
 
 def _is_identity(t: np.ndarray) -> bool:

@@ -26,3 +26,19 @@ def test_mixed_ansatze_in_one_batch_equal_separate_runs():
     assert [np.shape(p) for p in together] == [(2,), (2,), (2, 2), (2, 2)]
     for a, b in zip(together, apart):
         np.testing.assert_allclose(np.asarray(a), np.asarray(b), atol=1e-12)
+
+
+def test_probabilities_of_a_subset_equal_the_full_rows():
+    """``probabilities(theta, circuits=idx)`` contracts only those circuits and returns their
+    rows in that order, equal to the rows of the full evaluation."""
+    import torch
+
+    from qnlp.estimators import QuantumTextClassifier
+
+    texts = ["man cooks meal", "woman prepares tasty sauce", "man runs program", "person debugs software"]
+    clf = QuantumTextClassifier(epochs=2, seed=0).fit(texts, ["a", "a", "b", "b"])
+    compiled = clf.model_.compile(clf.circuits(texts))
+    theta = torch.as_tensor(clf.model_.weights)
+    full = compiled.probabilities(theta)
+    idx = [3, 0, 2]
+    torch.testing.assert_close(compiled.probabilities(theta, circuits=idx), full[idx])

@@ -133,7 +133,7 @@ def sentence_probabilities(word_boxes, theta: torch.Tensor) -> torch.Tensor:
     out = torch.full((len(circuits), 2), 0.5, dtype=theta.dtype)
     parsed = circuits >= 0
     if bool(parsed.any()):
-        probs = compiled.probabilities(theta)[circuits[parsed], :2]
+        probs = compiled.probabilities(theta, circuits=circuits[parsed])[:, :2]  # this batch's only
         out = out.index_put((torch.nonzero(parsed, as_tuple=True)[0],),
                             probs / probs.sum(1, keepdim=True).clamp_min(1e-30))
     return out.clamp(1e-6, 1 - 1e-6)

@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from qnlp.bench.tables import grouped, mean_sd
+from qnlp.bench.tables import grouped, markdown_table, mean_sd
 
 #: Quantum settings per dataset, chosen on seeds 0-1 (RP: 0-4) of the stored splits (see
 #: docs/attention.md): RP is about word order, so it gets positional phases and one layer; on the
@@ -111,6 +111,7 @@ def run_one(dataset: str, seed: int, models=("quantum", "tfidf-lr", "classical-a
                                **{k: FINETUNE_CONFIG[k] for k in ("epochs", "weight_decay")},
                                **(classical_overrides or {})}
     cfg = quantum_config(dataset, overrides)
+    extra_train = None if pretrained is None else load(pretrained, seed=0).train  # pooled into the LRs
     runs = []
     for name in models:
         t0 = time.perf_counter()
@@ -134,7 +135,7 @@ def run_one(dataset: str, seed: int, models=("quantum", "tfidf-lr", "classical-a
         elif name in ("minilm-lr", "minilm-tfidf-lr", "tfidf-lr"):
             make = {"minilm-lr": minilm_logreg, "minilm-tfidf-lr": minilm_tfidf_logreg}.get(name)
             clf = tfidf_logreg(seed=seed) if make is None else make(seed=seed, cache_dir=embedding_cache)
-            fit_pooled(clf, ds.train, None if pretrained is None else load(pretrained, seed=0).train)
+            fit_pooled(clf, ds.train, extra_train)
             lr = clf[-1]
             n_params = int(lr.coef_.size + lr.intercept_.size)
         else:
@@ -178,13 +179,11 @@ def fit_pooled(pipeline, train, extra=None):
 
 def summarise(runs: list[Run]) -> str:
     """A Markdown table: mean ± sd accuracy over seeds per dataset and model."""
-    rows = ["| dataset | model | accuracy (mean ± sd) | seeds | parameters | qubits/token | depth | "
-            "train s |", "|---|---|---|---|---|---|---|---|"]
-    for ds, model, rs in grouped(runs):
-        rows.append(f"| {ds} | {model} | {mean_sd([r.accuracy for r in rs])} | {len(rs)} | "
-                    f"{int(np.mean([r.n_parameters for r in rs]))} | {rs[0].qubits_per_token or '-'} | "
-                    f"{rs[0].circuit_depth or '-'} | {np.mean([r.train_seconds for r in rs]):.1f} |")
-    return "\n".join(rows)
+    return markdown_table(
+        ["dataset", "model", "accuracy (mean ± sd)", "seeds", "parameters", "qubits/token", "depth", "train s"],
+        [[ds, model, mean_sd([r.accuracy for r in rs]), len(rs), int(np.mean([r.n_parameters for r in rs])),
+          rs[0].qubits_per_token or "-", rs[0].circuit_depth or "-",
+          f"{np.mean([r.train_seconds for r in rs]):.1f}"] for ds, model, rs in grouped(runs)])
 
 
 def _parse_settings(items) -> dict:

@@ -54,14 +54,14 @@ def run(dataset: str, seed: int, head: str, backends, shots: int, limit: int | N
 
 
 def table(rows) -> str:
-    out = ["| dataset | head | backend | shots | test sentences | accuracy | mean abs dp | max abs dp "
-           "| labels = exact | circuits/sentence (run / before dedup) | predict s |",
-           "|---|---|---|---|---|---|---|---|---|---|---|"]
-    for r in rows:
-        out.append(f"| {r['dataset']} | {r['head']} | {r['backend']} | {r['shots']} | {r['n']} | "
-                   f"{r['accuracy']:.3f} | {r['mean_dp']:.4f} | {r['max_dp']:.4f} | {r['agree']:.3f} | "
-                   f"{r['circuits']:.1f} / {r['before']:.1f} | {r['seconds']:.1f} |")
-    return "\n".join(out)
+    from qnlp.bench.tables import markdown_table
+
+    return markdown_table(
+        ["dataset", "head", "backend", "shots", "test sentences", "accuracy", "mean abs dp", "max abs dp",
+         "labels = exact", "circuits/sentence (run / before dedup)", "predict s"],
+        [[r["dataset"], r["head"], r["backend"], r["shots"], r["n"], f"{r['accuracy']:.3f}",
+          f"{r['mean_dp']:.4f}", f"{r['max_dp']:.4f}", f"{r['agree']:.3f}",
+          f"{r['circuits']:.1f} / {r['before']:.1f}", f"{r['seconds']:.1f}"] for r in rows])
 
 
 def main(argv=None) -> int:

@@ -1,4 +1,4 @@
-"""Helpers for the benchmark tables: runs grouped by (dataset, model), mean ± sd."""
+"""Helpers for the benchmark tables: Markdown tables, runs grouped by (dataset, model), mean ± sd."""
 
 from __future__ import annotations
 
@@ -18,3 +18,10 @@ def mean_sd(values) -> str:
     a = np.asarray(values, dtype=float)
     sd = a.std(ddof=1) if len(a) > 1 else 0.0
     return f"{a.mean():.3f} ± {sd:.3f}"
+
+
+def markdown_table(columns, rows) -> str:
+    """A Markdown table: the header row, its separator, then one row per sequence of cells."""
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)

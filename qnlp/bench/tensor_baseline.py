@@ -44,7 +44,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from qnlp.bench.tables import grouped, mean_sd
+from qnlp.bench.tables import grouped, markdown_table, mean_sd
 from qnlp.errors import ConfigError
 
 #: Name of the unknown-word box.
@@ -270,15 +270,12 @@ def run_one(dataset: str, seed: int, ansatze=ANSATZE, settings: dict | None = No
 
 def summarise(runs: list[Run]) -> str:
     """A Markdown table: mean ± sd test accuracy over seeds per dataset and model."""
-    rows = ["| dataset | model | accuracy (mean ± sd) | seeds | train acc | parameters | "
-            "unknown test words | unparsed test | train s |", "|---|---|---|---|---|---|---|---|---|"]
-    for ds, model, rs in grouped(runs):
-        rows.append(f"| {ds} | {model} | {mean_sd([r.accuracy for r in rs])} | {len(rs)} | "
-                    f"{np.mean([r.train_accuracy for r in rs]):.3f} | "
-                    f"{int(np.mean([r.n_parameters for r in rs]))} | "
-                    f"{np.mean([r.unknown_words for r in rs]):.0f} | {rs[0].unparsed_test} | "
-                    f"{np.mean([r.train_seconds for r in rs]):.1f} |")
-    return "\n".join(rows)
+    return markdown_table(
+        ["dataset", "model", "accuracy (mean ± sd)", "seeds", "train acc", "parameters",
+         "unknown test words", "unparsed test", "train s"],
+        [[ds, model, mean_sd([r.accuracy for r in rs]), len(rs), f"{np.mean([r.train_accuracy for r in rs]):.3f}",
+          int(np.mean([r.n_parameters for r in rs])), f"{np.mean([r.unknown_words for r in rs]):.0f}",
+          rs[0].unparsed_test, f"{np.mean([r.train_seconds for r in rs]):.1f}"] for ds, model, rs in grouped(runs)])
 
 
 def main(argv=None) -> int:

@@ -22,9 +22,7 @@ from qnlp.models.attention.states import (
     z_expectation,
 )
 
-TOY_X = ["good great fun", "great good", "fun good movie", "good fun", "bad awful boring",
-         "awful bad", "boring bad movie", "awful boring"]
-TOY_Y = ["pos"] * 4 + ["neg"] * 4
+from tests.models.toy import TOY_X, TOY_Y  # noqa: E402
 
 
 def _random_states(b, t, d, seed=0):

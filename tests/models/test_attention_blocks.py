@@ -6,9 +6,7 @@ import torch
 
 from qnlp.models.attention.model import QuantumAttentionModel, Vocabulary
 
-TOY_X = ["good great fun", "great good", "fun good movie", "good fun", "bad awful boring",
-         "awful bad", "boring bad movie", "awful boring"]
-TOY_Y = ["pos"] * 4 + ["neg"] * 4
+from tests.models.toy import TOY_X, TOY_Y  # noqa: E402
 
 
 def _models(kind="gaussian"):

@@ -7,9 +7,7 @@ import torch
 from qnlp.models.attention.model import QuantumAttentionModel, Vocabulary, discocat_angles
 from qnlp.models.attention.states import prepare_states
 
-TOY_X = ["man cooks meal", "woman cooks tasty meal", "man prepares sauce", "woman prepares meal",
-         "man runs program", "woman debugs program", "person runs software", "man debugs software"]
-TOY_Y = ["food"] * 4 + ["it"] * 4
+from tests.models.toy import FOOD_IT_X as TOY_X, FOOD_IT_Y as TOY_Y  # noqa: E402
 
 
 @pytest.mark.parametrize("d,layers", [(1, 1), (2, 2), (3, 1), (4, 2)])

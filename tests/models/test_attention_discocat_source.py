@@ -7,9 +7,7 @@ import torch
 from qnlp.errors import ConfigError
 from qnlp.models.attention.discocat_tokens import align_words
 
-TOY_X = ["man cooks meal", "woman cooks tasty meal", "man prepares sauce", "woman prepares meal",
-         "man runs program", "woman debugs program", "person runs software", "man debugs software"]
-TOY_Y = ["food"] * 4 + ["it"] * 4
+from tests.models.toy import FOOD_IT_X as TOY_X, FOOD_IT_Y as TOY_Y  # noqa: E402
 FAST = dict(source="discocat", n_qubits=4, n_layers=1, epochs=20, batch_size=None,
             learning_rate=0.1, seed=0)
 

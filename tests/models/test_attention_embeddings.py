@@ -20,9 +20,7 @@ from qnlp.models.attention.embeddings import (
 )
 from qnlp.models.attention.states import tokenize
 
-TOY_X = ["good great fun", "great good", "fun good movie", "good fun", "bad awful boring",
-         "awful bad", "boring bad movie", "awful boring"]
-TOY_Y = ["pos"] * 4 + ["neg"] * 4
+from tests.models.toy import TOY_X, TOY_Y  # noqa: E402
 TEXTS = ["It's unbelievably GOOD!! 10/10", "bad", "", "Crust is not good.", "café au lait"]
 
 

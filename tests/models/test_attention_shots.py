@@ -28,9 +28,7 @@ from qnlp.models.attention.shots import (  # noqa: E402
 
 pytestmark = pytest.mark.aer
 
-TOY_X = ["good great fun", "great good", "fun good movie", "good fun", "bad awful boring",
-         "awful bad", "boring bad movie", "awful boring"]
-TOY_Y = ["pos"] * 4 + ["neg"] * 4
+from tests.models.toy import TOY_X, TOY_Y  # noqa: E402
 SHOTS = 8192
 
 

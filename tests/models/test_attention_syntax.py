@@ -7,9 +7,7 @@ import torch
 from qnlp.models.attention.heads import AttentionHead, attend, gaussian_weights
 from qnlp.models.attention.syntax import SyntaxDistances, spans, tree_distances
 
-TOY_X = ["good great fun", "great good", "fun good movie", "good fun", "bad awful boring",
-         "awful bad", "boring bad movie", "awful boring"]
-TOY_Y = ["pos"] * 4 + ["neg"] * 4
+from tests.models.toy import TOY_X, TOY_Y  # noqa: E402
 
 
 def test_tree_distances_hand_computed():

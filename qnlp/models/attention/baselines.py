@@ -108,11 +108,13 @@ class ClassicalAttentionModel(torch.nn.Module):
     generator : torch.Generator
     """
 
+    #: The per-word parameter table (one row per vocabulary entry).
+    vocab_parameters = ("embed",)
+
     def __init__(self, vocab: Vocabulary, n_classes: int, *, embed_dim: int, head_dim: int,
                  n_heads: int = 1, generator: torch.Generator):
         super().__init__()
         self.vocab = vocab
-        self.vocab_parameters = ("embed",)
         self.embed = torch.nn.Parameter(torch.randn(len(vocab), embed_dim, generator=generator) * 0.3)
         scale = 1 / math.sqrt(embed_dim)
         self.qkv = torch.nn.Parameter(

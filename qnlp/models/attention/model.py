@@ -151,7 +151,6 @@ class QuantumAttentionModel(torch.nn.Module):
                  discocat_token: bool = False, word_offsets: bool = False,
                  discocat_weights=None, generator: torch.Generator):
         super().__init__()
-        self.vocab_parameters = ("word_angles",) if source in ("word", "discocat") else ()
         if head not in HEADS:
             raise ConfigError(f"unknown head {head!r}; valid: {', '.join(HEADS)}")
         if source not in SOURCES:
@@ -171,7 +170,6 @@ class QuantumAttentionModel(torch.nn.Module):
                               f"embeddings; source={source!r} has its own word parameters")
         if self.word_offsets:  # zero: the pure MiniLM state; weight decay pulls back to it
             self.word_angles = torch.nn.Parameter(torch.zeros(len(vocab), n_angles))
-            self.vocab_parameters = ("word_angles",)
         if source in ("word", "discocat"):  # discocat: rows for tokens without a word box
             self.word_angles = torch.nn.Parameter(torch.rand(len(vocab), n_angles, generator=generator)
                                                   * 2 * math.pi * init_scale)
@@ -220,6 +218,11 @@ class QuantumAttentionModel(torch.nn.Module):
             with torch.no_grad():
                 self.skip.weight.zero_()
                 self.skip.bias.zero_()
+
+    @property
+    def vocab_parameters(self) -> tuple:
+        """Names of the per-word parameter tables (one row per vocabulary entry)."""
+        return ("word_angles",) if "word_angles" in self._parameters else ()
 
     def token_angles(self, ids: torch.Tensor, words: list[str] | None = None) -> torch.Tensor:
         """Angles ``(N, L, d, 2)`` for 1-D row ids (``words`` names the rows for embeddings)."""

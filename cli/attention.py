@@ -9,7 +9,6 @@ A model folder's ``config.json`` records its kind in ``model_type`` (``"discocat
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Sequence
 
@@ -51,21 +50,17 @@ def parse_settings(items: Sequence[str]) -> dict:
     Values are read as JSON (``2``, ``0.003``, ``true``, ``null``), else kept as strings; keys must
     be parameters of :class:`~qnlp.estimators.attention.QuantumAttentionClassifier`.
     """
+    from qnlp.bench.attention_bench import parse_key_values
     from qnlp.estimators.attention import QuantumAttentionClassifier
 
     valid = sorted(set(QuantumAttentionClassifier().get_params()) - set(_NOT_SETTABLE))
-    out = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        key = key.strip()
-        if not sep or not key:
-            raise ConfigError(f"--set expects KEY=VALUE, got {item!r}")
-        if key not in valid:
-            raise ConfigError(f"unknown attention setting {key!r}; valid: {', '.join(valid)}")
-        try:
-            out[key] = json.loads(value)
-        except json.JSONDecodeError:
-            out[key] = value
+    try:
+        out = parse_key_values(items)
+    except ConfigError as exc:
+        raise ConfigError(f"--set {exc}") from None
+    unknown = [k for k in out if k not in valid]
+    if unknown:
+        raise ConfigError(f"unknown attention setting {unknown[0]!r}; valid: {', '.join(valid)}")
     return out
 
 

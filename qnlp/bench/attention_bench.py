@@ -186,15 +186,26 @@ def summarise(runs: list[Run]) -> str:
           f"{np.mean([r.train_seconds for r in rs]):.1f}"] for ds, model, rs in grouped(runs)])
 
 
-def _parse_settings(items) -> dict:
+def parse_key_values(items) -> dict:
+    """``["head=fidelity", "n_heads=2"]`` -> ``{"head": "fidelity", "n_heads": 2}``: values read
+    as JSON (``2``, ``0.003``, ``true``, ``null``), else kept as strings (``source=discocat``).
+
+    Raises
+    ------
+    ConfigError
+        An item without ``=`` or without a key.
+    """
+    from qnlp.errors import ConfigError
+
     out = {}
     for item in items:
         key, sep, value = item.partition("=")
-        if not sep:
-            raise SystemExit(f"expected KEY=VALUE, got {item!r}")
+        key = key.strip()
+        if not sep or not key:
+            raise ConfigError(f"expects KEY=VALUE, got {item!r}")
         try:
-            out[key] = None if value in ("", "None") else json.loads(value)
-        except json.JSONDecodeError:  # a bare string: source=discocat
+            out[key] = json.loads(value)
+        except json.JSONDecodeError:
             out[key] = value
     return out
 
@@ -216,7 +227,12 @@ def main(argv=None) -> int:
                         "attention models, add its training set to TF-IDF + LR's")
     p.add_argument("--json", help="write all runs to this JSON file")
     args = p.parse_args(argv)
-    overrides, classical = _parse_settings(args.set), _parse_settings(args.classical_set)
+    from qnlp.errors import ConfigError
+
+    try:
+        overrides, classical = parse_key_values(args.set), parse_key_values(args.classical_set)
+    except ConfigError as exc:
+        raise SystemExit(str(exc)) from None
     runs = []
     for ds in args.datasets:
         for seed in args.seeds:

@@ -16,9 +16,8 @@ from qnlp.models.attention.embeddings import (
     MiniLMEncoder,
     pool_pieces,
     text_key,
-    token_spans,
 )
-from qnlp.models.attention.states import tokenize
+from qnlp.models.attention.states import token_spans, tokenize
 
 from tests.models.toy import TOY_X, TOY_Y  # noqa: E402
 TEXTS = ["It's unbelievably GOOD!! 10/10", "bad", "", "Crust is not good.", "café au lait"]

@@ -5,7 +5,8 @@ import pytest
 import torch
 
 from qnlp.models.attention.heads import AttentionHead, attend, gaussian_weights
-from qnlp.models.attention.syntax import SyntaxDistances, spans, tree_distances
+from qnlp.models.attention.states import token_spans as spans
+from qnlp.models.attention.syntax import SyntaxDistances, tree_distances
 
 from tests.models.toy import TOY_X, TOY_Y  # noqa: E402
 

@@ -56,13 +56,6 @@ def text_key(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def token_spans(text: str) -> list[tuple[int, int]]:
-    """Character spans in ``text.lower()`` of the tokens :func:`tokenize` returns, in order."""
-    from qnlp.models.attention.states import _TOKEN
-
-    return [m.span() for m in _TOKEN.finditer(text.lower())]
-
-
 def pool_pieces(hidden: np.ndarray, offsets, spans) -> np.ndarray:
     """Mean of the word-piece vectors overlapping each token span: ``(n_tokens, dim)``.
 
@@ -206,6 +199,8 @@ class MiniLMEncoder:
     def _run(self, texts: list[str]) -> list[tuple[np.ndarray, np.ndarray]]:
         """Encode texts: batches of equal word-piece length, so no padding is involved."""
         import torch
+
+        from qnlp.models.attention.states import token_spans
 
         self._load()
         lowered = [t.lower() for t in texts]

@@ -40,6 +40,15 @@ def tokenize(text: str) -> list[str]:
     return _TOKEN.findall(text.lower())
 
 
+def token_spans(text: str) -> list[tuple[int, int]]:
+    """Character spans, in ``text`` (lower-casing keeps offsets), of :func:`tokenize`'s tokens.
+
+    >>> token_spans("It's GREAT!")
+    [(0, 4), (5, 10), (10, 11)]
+    """
+    return [m.span() for m in _TOKEN.finditer(text.lower())]
+
+
 def check_qubits(n_qubits: int) -> int:
     """Validate a register size (1..:data:`MAX_QUBITS`)."""
     if not isinstance(n_qubits, (int, np.integer)) or isinstance(n_qubits, bool) or n_qubits < 1:

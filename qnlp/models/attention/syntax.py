@@ -21,12 +21,7 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from qnlp.models.attention.states import _TOKEN
-
-
-def spans(text: str) -> list[tuple[int, int]]:
-    """Character spans of :func:`~qnlp.models.attention.states.tokenize`'s tokens in ``text``."""
-    return [m.span() for m in _TOKEN.finditer(text.lower())]
+from qnlp.models.attention.states import token_spans
 
 
 def tree_distances(heads: Sequence[int]) -> np.ndarray:
@@ -74,8 +69,8 @@ class SyntaxDistances:
         self.matrices = []
         docs = parser.nlp.pipe(list(texts), batch_size=parser.batch_size)
         for text, doc in zip(texts, docs):
-            token_spans = spans(text)[:max_len]
-            if not token_spans:
+            spans = token_spans(text)[:max_len]
+            if not spans:
                 self.matrices.append(np.zeros((1, 1), dtype=np.int32))
                 continue
             # spaCy token index of each character (whitespace maps to the previous token)
@@ -84,7 +79,7 @@ class SyntaxDistances:
                 owner[tok.idx:tok.idx + max(len(tok.text), 1)] = tok.i
             heads = [tok.head.i if tok.head.i != tok.i else -1 for tok in doc]
             full = tree_distances(heads) if len(doc) else np.zeros((1, 1), dtype=np.int32)
-            pick = [int(owner[min(start, len(text) - 1)]) if len(doc) else 0 for start, _ in token_spans]
+            pick = [int(owner[min(start, len(text) - 1)]) if len(doc) else 0 for start, _ in spans]
             self.matrices.append(full[np.ix_(pick, pick)])
 
     def batch(self, idx, width: int) -> torch.Tensor:

@@ -12,45 +12,22 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Sequence
 
-from qnlp.errors import ConfigError, DatasetError, ModelFileError, ParseError
-
-#: ``config.json`` ``model_type`` -> registry name (stage ``"model"``)
-MODEL_TYPES = {"discocat": "discocat.v1", "QuantumAttentionClassifier": "attention.v1"}
-ATTENTION = "attention.v1"
+from qnlp.errors import ConfigError, ParseError
+from qnlp.estimators.loading import ATTENTION, load_model, model_kind
+from qnlp.estimators.experiment import train_attention_one  # noqa: F401  (used by main)
 
 #: estimator parameters ``--set`` may not change (``--seed`` and ``--quiet`` own them)
-_NOT_SETTABLE = ("seed", "verbose")
+_NOT_SETTABLE = ("random_state", "verbose", "callbacks")
 
 
-def model_kind(path: str | Path) -> str:
-    """Registry name of the model kind saved in folder ``path`` (``"discocat.v1"``, ``"attention.v1"``)."""
-    from qnlp.models.folders import read_model_config
-
-    config = read_model_config(path)
-    cfg = Path(path) / "config.json"
-    model_type = config.get("model_type", "discocat")
-    if model_type not in MODEL_TYPES:
-        raise ModelFileError(f"{cfg}: unknown model_type {model_type!r}; valid: {', '.join(MODEL_TYPES)}")
-    return MODEL_TYPES[model_type]
-
-
-def load_attention(path: str | Path):
-    """Load an attention model folder (a clear error for a DisCoCat folder)."""
-    from qnlp.registry import registry
-
-    if model_kind(path) != ATTENTION:
-        raise ConfigError(f"{path} holds a DisCoCat model, not an attention model")
-    return registry.get("model", ATTENTION).load(path)
-
-
-# -- training ------------------------------------------------------------------------------------
+# -- settings ---------------------------------------------------------------------------------------
 def parse_settings(items: Sequence[str]) -> dict:
     """``["head=fidelity", "n_heads=2"]`` -> ``{"head": "fidelity", "n_heads": 2}``.
 
     Values are read as JSON (``2``, ``0.003``, ``true``, ``null``), else kept as strings; keys must
     be parameters of :class:`~qnlp.estimators.attention.QuantumAttentionClassifier`.
     """
-    from qnlp.bench.attention_bench import parse_key_values
+    from qnlp.utils import parse_key_values
     from qnlp.estimators.attention import QuantumAttentionClassifier
 
     valid = sorted(set(QuantumAttentionClassifier().get_params()) - set(_NOT_SETTABLE))
@@ -67,52 +44,15 @@ def parse_settings(items: Sequence[str]) -> dict:
 def attention_settings(dataset: str, overrides: dict | None = None) -> dict:
     """Estimator settings for ``dataset``: the per-dataset settings of docs/attention.md (the
     benchmark's ``QUANTUM_CONFIGS``; the yelp/imdb ones for a user's file), then ``overrides``."""
-    from qnlp.bench.attention_bench import quantum_config
+    from qnlp.models.attention.presets import quantum_config
     from qnlp.datasets import available
 
     return quantum_config(dataset if dataset in available() else "default", overrides)
 
 
-def train_attention_one(dataset, *, seed: int, settings: dict, out: str | Path | None = None) -> dict:
-    """Train one :class:`QuantumAttentionClassifier` on ``dataset`` (a loaded Dataset) and evaluate it."""
-    import numpy as np
-
-    from qnlp.registry import registry
-
-    if dataset.task != "classification":
-        raise DatasetError(f"dataset {dataset.name!r} is a {dataset.task} dataset, not classification")
-    clf = registry.make("model", ATTENTION, seed=seed, **settings)
-    clf.fit(dataset.train.texts, dataset.train.labels)
-    train_acc = float(np.mean(clf.predict(dataset.train.texts) == np.asarray(dataset.train.labels)))
-    test_acc = float(np.mean(clf.predict(dataset.test.texts) == np.asarray(dataset.test.labels)))
-    result = {
-        "model": ATTENTION,
-        "dataset": dataset.name,
-        "seed": seed,
-        "head": clf.head,
-        "n_heads": int(clf.n_heads),
-        "n_layers": int(clf.n_layers),
-        "qubits_per_token": int(clf.n_qubits),
-        "test_accuracy": test_acc,
-        "train_accuracy": train_acc,
-        "train_seconds": round(float(sum(r.seconds for r in clf.history_)), 4),
-        "fit_seconds": round(clf.fit_seconds_, 3),
-        "epochs": int(clf.epochs),
-        "n_parameters": int(clf.n_parameters_),
-        "circuit_depth": int(clf.circuit_depth()["total"]),
-        "n_train": len(dataset.train),
-        "n_test": len(dataset.test),
-        "settings": {k: v for k, v in clf.get_params().items() if k not in _NOT_SETTABLE},
-    }
-    if out is not None:
-        clf.save(out)
-        result["model_dir"] = str(out)
-    return result
-
-
 # -- prediction and explanation -------------------------------------------------------------------
 def _tokens_or_error(sentence: str, max_len) -> tuple[list[str], str | None]:
-    from qnlp.models.attention.states import tokenize
+    from qnlp.text import tokenize
 
     if not sentence.strip():
         return [], "empty or whitespace-only sentence"
@@ -128,11 +68,18 @@ def predict_attention(model_dir: str | Path, sentences: Sequence[str], *, backen
     probabilities and the words not seen in training, or an ``error`` entry per bad sentence.
 
     ``backend`` ``None`` or ``"exact"``: the exact torch engine; otherwise the circuits run on that
-    pytket backend with ``shots`` and ``seed`` (:mod:`qnlp.models.attention.shots`).
+    pytket backend with ``shots`` and ``seed`` (:mod:`qnlp.models.attention.evaluators`).
     """
-    clf = load_attention(model_dir)
-    run = {} if backend in (None, "exact") and shots is None and seed is None else \
-        {"backend": None if backend == "exact" else backend, "shots": shots, "seed": seed}
+    from qnlp.estimators.loading import ATTENTION_KINDS
+
+    clf = load_model(model_dir, kind=ATTENTION_KINDS)
+    if backend not in (None, "exact") or shots is not None:
+        if "backend" not in clf.get_params():
+            raise ConfigError(f"{model_dir} holds a classical attention model: it has no circuits "
+                              "to run on a backend (drop --backend/--shots)")
+        clf.set_params(backend=None if backend == "exact" else backend, shots=shots)
+        if seed is not None:
+            clf.set_params(random_state=seed)
     results: list[dict] = []
     good = []
     for i, s in enumerate(sentences):
@@ -144,7 +91,7 @@ def predict_attention(model_dir: str | Path, sentences: Sequence[str], *, backen
         results.append({"sentence": s, "unknown_words": unknown})
         good.append(i)
     if good:
-        probs = clf.predict_proba([sentences[i] for i in good], **run)
+        probs = clf.predict_proba([sentences[i] for i in good])
         for i, p in zip(good, probs):
             results[i] = {"sentence": sentences[i],
                           "label": str(clf.classes_[int(p.argmax())]),
@@ -160,22 +107,23 @@ def explain(model_dir: str | Path, sentence: str, *, top: int = 5, out: str | Pa
     attention received per token = mean over heads and query tokens, the ``top`` tokens by it,
     prediction) plus ``head`` and, if ``out`` is given, ``png`` (the heatmap written there).
     """
-    from qnlp.models.attention.explain import draw_attention, explain_sentence
+    from qnlp.estimators.loading import ATTENTION_KINDS
+    from qnlp.models.attention.explain import draw_attention
 
     if top < 1:
         raise ConfigError(f"--top must be >= 1, got {top}")
-    if model_kind(model_dir) != ATTENTION:
+    if model_kind(model_dir) not in ATTENTION_KINDS:
         raise ConfigError(f"{model_dir} holds a DisCoCat model; qnlp explain needs an attention model "
                           f"(train one with `qnlp train --model attention`)")
     if out is not None and Path(out).suffix.lower() != ".png":
         raise ConfigError(f"the attention map is a PNG: give a .png file name, got {Path(out).name!r}")
-    clf = load_attention(model_dir)
+    clf = load_model(model_dir, kind=ATTENTION_KINDS)
     tokens, error = _tokens_or_error(sentence, clf.max_len)
     if error:
         raise ParseError(error)
-    exp = explain_sentence(clf, sentence)
+    exp = clf.explain(sentence)
     result = exp.to_dict(top)
-    result["head"] = clf.head
+    result["head"] = getattr(clf, "head", "dot-product")
     if out is not None:
         result["png"] = str(draw_attention(exp, out))
     return result

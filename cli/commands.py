@@ -12,6 +12,9 @@ import numpy as np
 from qnlp.errors import ConfigError, DatasetError, ParseError
 
 
+from qnlp.estimators.experiment import summarise, train_one  # noqa: F401  (the library's; used by main)
+
+
 def list_datasets() -> list[dict]:
     """Summary of each bundled dataset."""
     from qnlp.datasets import available, load
@@ -19,68 +22,18 @@ def list_datasets() -> list[dict]:
     return [load(name).summary() for name in available()]
 
 
-def train_one(dataset, *, parser: str, ansatz: str, backend: str, epochs: int, seed: int,
-              n_layers: int = 1, ob_map: dict | None = None, rewrite: Sequence[str] = (),
-              learning_rate: float = 0.2, batch_size: int | None = None, optimizer: str = "adam",
-              out: str | Path | None = None, progress: Callable | None = None,
-              shots: int | None = None) -> dict:
-    """Train one DisCoCat classifier on ``dataset`` (a loaded Dataset) and evaluate it."""
-    from qnlp.estimators import QuantumTextClassifier
-
-    if dataset.task != "classification":
-        raise DatasetError(f"dataset {dataset.name!r} is a {dataset.task} dataset, not classification")
-    clf = QuantumTextClassifier(parser=parser, ansatz=ansatz, backend=backend, epochs=epochs,
-                                seed=seed, n_layers=n_layers, ob_map=ob_map, rewrite=tuple(rewrite),
-                                learning_rate=learning_rate, batch_size=batch_size, optimizer=optimizer,
-                                shots=shots, verbose=progress is not None)
-    t0 = time.perf_counter()
-    callbacks = [progress] if progress is not None else []
-    clf.fit(dataset.train.texts, dataset.train.labels, callbacks=callbacks)
-    fit_seconds = time.perf_counter() - t0
-    train_acc = float(np.mean(clf.predict(dataset.train.texts) == np.asarray(dataset.train.labels)))
-    test_acc = float(np.mean(clf.predict(dataset.test.texts) == np.asarray(dataset.test.labels)))
-    result = {
-        "dataset": dataset.name,
-        "seed": seed,
-        "parser": clf.parser_.name,
-        "ansatz": clf.ansatz_.name,
-        "backend": getattr(clf.backend_, "name", str(backend)),
-        "test_accuracy": test_acc,
-        "train_accuracy": train_acc,
-        "train_seconds": round(clf.history_.train_seconds, 4),
-        "fit_seconds": round(fit_seconds, 3),
-        "epochs": epochs,
-        "n_parameters": clf.model_.n_parameters,
-        "n_qubits_max": int(clf.n_qubits_max_),
-        "n_train": len(dataset.train),
-        "n_test": len(dataset.test),
-        "parser_fallbacks": int(clf.fallback_count_),
-    }
-    if out is not None:
-        clf.save(out)
-        result["model_dir"] = str(out)
-    return result
-
-
-def summarise(results: list[dict]) -> dict:
-    """Mean and standard deviation over seeds of the numeric metrics."""
-    out = {"n_seeds": len(results)}
-    for key in ("test_accuracy", "train_accuracy", "train_seconds"):
-        vals = np.asarray([r[key] for r in results], dtype=float)
-        out[key + "_mean"] = float(vals.mean())
-        out[key + "_sd"] = float(vals.std(ddof=1)) if len(vals) > 1 else 0.0
-    return out
-
-
 def predict(model_dir: str | Path, sentences: Sequence[str], *, backend: str | None = None,
             shots: int | None = None, seed: int | None = None) -> list[dict]:
     """Label and class probabilities per sentence; a sentence that cannot be handled gets an
     ``error`` entry instead (the others are still predicted)."""
     from qnlp.backends.base import RunConfig
-    from qnlp.cli.attention import model_kind, predict_attention
+    from qnlp.cli.attention import predict_attention
+    from qnlp.estimators.loading import model_kind
     from qnlp.estimators import QuantumTextClassifier
 
-    if model_kind(model_dir) == "attention.v1":
+    from qnlp.estimators.loading import ATTENTION_KINDS
+
+    if model_kind(model_dir) in ATTENTION_KINDS:
         return predict_attention(model_dir, sentences, backend=backend, shots=shots, seed=seed)
     clf = QuantumTextClassifier.load(model_dir, backend=backend)
     config = RunConfig(shots=shots, seed=seed) if (shots is not None or backend not in (None, "exact")) else None
@@ -103,18 +56,22 @@ def predict(model_dir: str | Path, sentences: Sequence[str], *, backend: str | N
     return results
 
 
-def compile_circuits(model_dir: str | Path, backend: str, sentences: Sequence[str] = ()) -> list[dict]:
-    """Per-circuit qubits, depth and two-qubit gate count after compiling for ``backend``.
+def compile_circuits(model_dir: str | Path, backend: str, sentences: Sequence[str] = (), *,
+                     draw: str | Path | None = None) -> list[dict]:
+    """Per-circuit qubits, depth and two-qubit gate count after compiling for ``backend`` (and
+    optionally a drawing of the circuits, before compilation, to ``draw``).
 
     Without ``sentences``, the circuits of the model's own training vocabulary are not known, so
     the model's dataset must be given as sentences (``--input``) or arguments.
     """
     from qnlp.backends import make_backend
-    from qnlp.cli.attention import model_kind
+    from qnlp.estimators.loading import model_kind
     from qnlp.estimators import QuantumTextClassifier
 
     if not sentences:
         raise ConfigError("give the sentences to compile (arguments, --input FILE or standard input)")
+    if draw is not None:
+        check_draw_path(draw)
     if model_kind(model_dir) != "discocat.v1":
         raise ConfigError(f"{model_dir} holds an attention model; compile needs a DisCoCat model")
     clf = QuantumTextClassifier.load(model_dir)
@@ -122,6 +79,9 @@ def compile_circuits(model_dir: str | Path, backend: str, sentences: Sequence[st
     if not hasattr(target, "compile_report"):
         raise ConfigError(f"backend {backend!r} does not compile circuits; use a pytket backend (aer, aer-noisy:<device>)")
     circuits = clf.pipeline_.circuits(list(sentences))
+    if draw is not None:
+        titles = [f"{c.sentence}  ({c.n_qubits} qubits)" for c in circuits]
+        draw_diagrams([c.lambeq for c in circuits], draw, titles=titles, draw_type_labels=False, fontsize=9)
     return target.compile_report(circuits)
 
 
@@ -134,32 +94,106 @@ def _parse_error(clf, sentence) -> str:
 
 
 def parse(sentences: Sequence[str], *, parser: str = "default", draw: str | Path | None = None) -> list[dict]:
-    """Words and pregroup types of each sentence (and optionally a drawing of the first)."""
+    """Words and pregroup types of each sentence (and optionally a drawing of them all)."""
     from qnlp.parsing import make_parser
 
+    if draw is not None:
+        check_draw_path(draw)
     p = make_parser(parser)
     results = p.parse(list(sentences))
     if draw is not None:
-        draw_diagrams([r.diagram for r in results], draw)
+        draw_diagrams([r.diagram for r in results], draw, titles=[r.sentence for r in results])
     return [r.to_dict() for r in results]
 
 
-def draw_diagrams(diagrams, path: str | Path) -> Path:
-    """Draw diagrams (stacked vertically) to a PNG file."""
+#: the drawing's scale (inches per unit of lambeq's drawing coordinates), padding and title font
+_DRAW_INCH, _DRAW_PAD, _DRAW_TITLE_PT = 0.6, 0.25, 11
+
+
+def check_draw_path(path: str | Path) -> Path:
+    """``path`` if it names a .png, .pdf or .svg file in an existing folder; else a ConfigError."""
+    path = Path(path)
+    if path.suffix.lower() not in (".png", ".pdf", ".svg"):
+        raise ConfigError(f"--draw needs a .png, .pdf or .svg file name, got {path.name!r}")
+    if not path.parent.is_dir():
+        raise ConfigError(f"--draw: folder not found: {path.parent}")
+    return path
+
+
+def draw_diagrams(diagrams, path: str | Path, titles: Sequence[str] | None = None, **options) -> Path:
+    """Draw lambeq diagrams (pregroup diagrams or quantum circuits) to a .png, .pdf or .svg file:
+    one row per diagram, its title above it, all at the same scale. Written atomically.
+
+    ``options`` go to lambeq's ``Diagram.draw`` (``draw_type_labels``, ``fontsize``, ...)."""
+    import os
+    import textwrap
+    import uuid
+
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from lambeq.backend.drawing.mat_backend import MatBackend
 
-    path = Path(path)
-    if path.suffix.lower() not in (".png", ".pdf", ".svg"):
-        raise ConfigError(f"--draw needs a .png, .pdf or .svg file name, got {path.name!r}")
-    fig, axes = plt.subplots(len(diagrams), 1, figsize=(10, 3.2 * len(diagrams)), squeeze=False)
-    for ax, d in zip(axes[:, 0], diagrams):
-        d.draw(ax=ax, figsize=(10, 3))
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    path = check_draw_path(path)
+    diagrams = list(diagrams)
+    if not diagrams:
+        raise ConfigError("--draw: nothing to draw")
+    titles = [str(t) for t in titles] if titles is not None else [""] * len(diagrams)
+    fig = plt.figure()
+    tmp = None
+    try:
+        axes = []
+        for d in diagrams:
+            ax = fig.add_axes((0, 0, 1, 1))
+            plt.sca(ax)  # lambeq's MatBackend.output hides the axis and sets margins through pyplot
+            d.draw(backend=MatBackend(axis=ax), show=False, **options)
+            ax.set_axis_off()
+            axes.append(ax)
+        # lambeq's ink (patches) sets the limits; a second pass widens them to hold the text labels
+        limits = []
+        for ax in axes:
+            (x0, y0), (x1, y1) = ax.dataLim.get_points()
+            limits.append((x0, x1, y0, y1) if np.isfinite([x0, x1, y0, y1]).all() else (0.0, 1.0, 0.0, 1.0))
+        for final in (False, True):
+            width = max(4.0, max(x1 - x0 for x0, x1, _, _ in limits) * _DRAW_INCH) + 2 * _DRAW_PAD
+            chars = max(20, int((width - 2 * _DRAW_PAD) / (0.6 * _DRAW_TITLE_PT / 72)))
+            wrapped = [textwrap.fill(t, chars) if t else "" for t in titles]
+            line = 1.5 * _DRAW_TITLE_PT / 72
+            heights = [(y1 - y0) * _DRAW_INCH for _, _, y0, y1 in limits]
+            title_heights = [(t.count("\n") + 1) * line + 0.1 if t else 0.0 for t in wrapped]
+            height = sum(heights) + sum(title_heights) + _DRAW_PAD * (len(axes) + 1)
+            fig.set_size_inches(width, height)
+            top = height - _DRAW_PAD
+            for ax, (x0, x1, y0, y1), h, th, title in zip(axes, limits, heights, title_heights, wrapped):
+                if final and title:
+                    fig.text(_DRAW_PAD / width, top / height, title, ha="left", va="top",
+                             fontsize=_DRAW_TITLE_PT)
+                top -= th + h
+                ax.set_position((_DRAW_PAD / width, top / height, (x1 - x0) * _DRAW_INCH / width, h / height))
+                ax.set_xlim(x0, x1)
+                ax.set_ylim(y0, y1)
+                ax.set_aspect("auto")
+                top -= _DRAW_PAD
+            if not final:
+                renderer = fig.canvas.get_renderer()
+                widened = []
+                for ax in axes:
+                    ink = ax.get_tightbbox(renderer).get_points()  # display units, text labels included
+                    (a0, b0), (a1, b1) = ax.transData.inverted().transform(ink)
+                    widened.append((a0 - 0.2, a1 + 0.2, b0 - 0.2, b1 + 0.2))
+                limits = widened
+        fmt = path.suffix.lower()[1:]
+        dpi = min(120.0, 16000.0 / max(width, height))  # at most 16,000 pixels a side
+        tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.tmp")  # beside it: same file system
+        with open(tmp, "xb") as fh:  # not mkstemp: the drawing gets the usual (umask) permissions
+            fig.savefig(fh, format=fmt, dpi=dpi, facecolor="white")
+        os.replace(tmp, path)
+        tmp = None
+    finally:
+        plt.close(fig)
+        if tmp is not None and os.path.exists(tmp):
+            os.unlink(tmp)
     return path
 
 

@@ -288,7 +288,7 @@ def _explain_impl(sentence, model, out, top, as_json):
 def parse(
     sentences: List[str] = typer.Argument(None, help="Sentences to parse."),
     parser: str = typer.Option("default", "--parser", "--reader", help="Parser or reader name."),
-    draw: Optional[str] = typer.Option(None, "--draw", help="Draw the diagrams to this PNG file."),
+    draw: Optional[str] = typer.Option(None, "--draw", help="Draw the diagrams to this .png, .pdf or .svg file."),
     input_file: Optional[str] = typer.Option(None, "--input", "-i", help="File with one sentence per line."),
     as_json: bool = typer.Option(False, "--json"),
 ):
@@ -303,11 +303,11 @@ def _parse_impl(sentences, parser, draw, input_file, as_json):
     results = commands.parse(texts, parser=parser, draw=draw)
     if as_json:
         _echo_json(results)
-        return
-    for r in results:
-        flag = "  [fallback]" if r["fallback"] else ""
-        typer.echo(f"{r['sentence']}  ({r['parser']}){flag}")
-        typer.echo("  " + "  ".join(f"{w}:{t}" for w, t in zip(r["words"], r["types"])))
+    else:
+        for r in results:
+            flag = "  [fallback]" if r["fallback"] else ""
+            typer.echo(f"{r['sentence']}  ({r['parser']}){flag}")
+            typer.echo("  " + "  ".join(f"{w}:{t}" for w, t in zip(r["words"], r["types"])))
     if draw:
         typer.echo(f"drawing saved to {draw}", err=True)
 
@@ -349,23 +349,28 @@ def compile_(
     model: str = typer.Option(..., "--model", "-m", help="Model folder."),
     backend: str = typer.Option("aer", "--backend", help="pytket backend (aer, aer-noisy:<device>, ...)."),
     input_file: Optional[str] = typer.Option(None, "--input", "-i", help="File with one sentence per line."),
+    draw: Optional[str] = typer.Option(None, "--draw", help="Draw the circuits (before compilation) to this "
+                                                            ".png, .pdf or .svg file."),
     as_json: bool = typer.Option(False, "--json"),
 ):
     """Compile circuits for a backend: qubits, depth and two-qubit gates per circuit."""
-    _run(_compile_impl, sentences, model, backend, input_file, as_json)
+    _run(_compile_impl, sentences, model, backend, input_file, as_json, draw)
 
 
-def _compile_impl(sentences, model, backend, input_file, as_json):
+def _compile_impl(sentences, model, backend, input_file, as_json, draw=None):
     from qnlp.cli import commands
 
     texts = commands.read_sentences(sentences or [], input_file)
-    rows = commands.compile_circuits(model, backend, texts)
+    rows = commands.compile_circuits(model, backend, texts, draw=draw)
     if as_json:
         _echo_json(rows)
-        return
-    typer.echo(f"{'qubits':>7}{'depth':>7}{'2q gates':>9}{'post-sel':>9}  sentence")
-    for r in rows:
-        typer.echo(f"{r['n_qubits']:>7}{r['depth']:>7}{r['n_2q_gates']:>9}{r['n_post_selected']:>9}  {r['sentence']}")
+    else:
+        typer.echo(f"{'qubits':>7}{'depth':>7}{'2q gates':>9}{'post-sel':>9}  sentence")
+        for r in rows:
+            typer.echo(f"{r['n_qubits']:>7}{r['depth']:>7}{r['n_2q_gates']:>9}{r['n_post_selected']:>9}"
+                       f"  {r['sentence']}")
+    if draw:
+        typer.echo(f"drawing saved to {draw}", err=True)
 
 
 @datasets_app.command("list")

@@ -109,6 +109,7 @@ _BUILTIN = {
     "model": {  # estimator classes; a model folder's config.json says which one it holds
         "discocat.v1": "qnlp.estimators.classifier:QuantumTextClassifier",
         "attention.v1": "qnlp.estimators.attention:QuantumAttentionClassifier",
+        "classical-attention.v1": "qnlp.estimators.attention:ClassicalAttentionClassifier",
     },
 }
 for _stage, _table in _BUILTIN.items():

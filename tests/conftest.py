@@ -23,7 +23,7 @@ def trained_mc(mc, tmp_path_factory):
     """A DisCoCat classifier trained on MC (cups reader, exact backend), saved to a folder."""
     from qnlp.estimators import QuantumTextClassifier
 
-    clf = QuantumTextClassifier(parser="cups", epochs=120, seed=1)
+    clf = QuantumTextClassifier(parser="cups", epochs=120, random_state=1)
     clf.fit(mc.train.texts, mc.train.labels)
     path = tmp_path_factory.mktemp("model") / "mc"
     clf.save(path)

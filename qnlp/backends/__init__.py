@@ -3,7 +3,7 @@
 
 def make_backend(name: str, **kwargs):
     """Build a backend by name: ``"exact"``, ``"aer"``, ``"aer-state"``,
-    ``"aer-noisy:<device>"`` or a hardware name (see :func:`qnlp.backends.tket.make_backend`)."""
-    from qnlp.backends.tket import make_backend as _make
+    ``"aer-noisy:<device>"`` or a hardware name (see :func:`qnlp.backends.factory.make_backend`)."""
+    from qnlp.backends.factory import make_backend as _make
 
     return _make(name, **kwargs)

@@ -3,7 +3,7 @@ real devices (offline fake IBM backends) and hardware through pytket extensions.
 
 Every factory imports its pytket extension lazily and turns a missing extension or missing
 credentials into a :class:`~qnlp.errors.BackendError` that names the package or the login step.
-Use :func:`qnlp.backends.tket.make_backend` to build one by name.
+Use :func:`qnlp.backends.factory.make_backend` to build one by name.
 """
 
 from __future__ import annotations
@@ -11,8 +11,11 @@ from __future__ import annotations
 import os
 import re
 
-from qnlp.backends.tket import HARDWARE_PREFIXES, TketBackend
+from qnlp.backends.tket import TketBackend
 from qnlp.errors import BackendError, ConfigError
+
+#: Hardware name prefixes understood by :func:`qnlp.backends.factory.make_backend`.
+HARDWARE_PREFIXES = ("quantinuum", "ibm", "braket")
 
 
 def _counts_aer_class():
@@ -111,13 +114,16 @@ def device_noise_model(device: str):
 
 
 def make_aer_noisy(*, device: str = "fake_brisbane", optimisation_level: int = 2,
-                   simulation_method: str = "automatic", min_kept_shots: int = 100,
+                   simulation_method: str = "density_matrix", min_kept_shots: int = 100,
                    max_parallel_threads: int | None = 1) -> TketBackend:
     """``AerBackend`` with the noise model and coupling map of a fake IBM device (``aer-noisy.v1``).
 
     Circuits are compiled with the backend's ``default_compilation_pass`` (placement and routing on
     the device's coupling map), then rebased to the device's native gates (``rz``, ``sx``, ``x``
-    and its two-qubit gate), so the noise model applies to every gate.
+    and its two-qubit gate), so the noise model applies to every gate. ``simulation_method``
+    ``"density_matrix"`` (default) simulates a small register once and samples all shots from it;
+    ``"statevector"`` simulates one noisy trajectory per shot (about 25x slower for 4 qubits at
+    8192 shots). Both sample the same noisy distribution.
     """
     from pytket import OpType
     from pytket.passes import AutoRebase

@@ -49,12 +49,8 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from qnlp.backends.base import Backend, RunConfig
+from qnlp.backends.counts import _counts_histogram, _histogram, _sample_postselected, _shot_table
 from qnlp.errors import BackendError, CircuitTooLargeError, ConfigError
-
-#: Hardware name prefixes understood by :func:`make_backend`.
-HARDWARE_PREFIXES = ("quantinuum", "ibm", "braket")
-#: Simulator names understood by :func:`make_backend`.
-SIMULATOR_NAMES = ("aer", "aer-state", "aer-noisy:<device>")
 
 
 # -- structures ------------------------------------------------------------------------------
@@ -150,7 +146,7 @@ class TketBackend(Backend):
 
     Examples
     --------
-    >>> from qnlp.backends.tket import make_backend
+    >>> from qnlp.backends import make_backend
     >>> backend = make_backend("aer")  # doctest: +SKIP
     >>> probs = backend.run(circuits, params, RunConfig(shots=8192, seed=0))  # doctest: +SKIP
     """
@@ -173,6 +169,7 @@ class TketBackend(Backend):
             raise ConfigError(f"optimisation_level must be 0, 1, 2 or 3, got {optimisation_level!r}")
         self._structures: dict[str, _Structure] = {}
         self._prepared: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+        self._executors: dict = {}  # lean noisy executors by the qubits they cover
         self.last_kept_fraction_ = np.zeros(0)
         self.last_kept_shots_ = np.zeros(0, dtype=np.int64)
 
@@ -329,6 +326,73 @@ class TketBackend(Backend):
             concrete.symbol_substitution(dict(zip(structure.placeholders, values)))
         return concrete
 
+    # -- compile once, run with bound values --------------------------------------------------
+    def template(self, circuit, symbols: Sequence, *, key: str | None = None) -> str:
+        """Register a measured, symbolic pytket circuit; it is compiled once for this backend.
+
+        Parameters
+        ----------
+        circuit : pytket.Circuit
+            Gates with sympy symbols as angles (half-turns), measurements into bits ``c[0..k-1]``;
+            bit ``c[0]`` is the most significant digit of the outcomes :meth:`run_bound` returns.
+        symbols : sequence of sympy.Symbol
+            The circuit's free symbols, in the order values will be given.
+        key : str, optional
+            Structure key (default: a hash of the circuit); registering a key twice keeps the
+            first circuit.
+
+        Returns
+        -------
+        str
+            The key to pass to :meth:`run_bound`.
+        """
+        import sympy
+
+        key = key or hashlib.sha256(repr(circuit.get_commands()).encode()).hexdigest()
+        if key in self._structures:
+            return key
+        bits = sorted((b for b in circuit.bits if b.reg_name == "c"), key=lambda b: b.index[0])
+        qubit_of = {cmd.bits[0]: cmd.qubits[0] for cmd in circuit.get_commands()
+                    if cmd.op.type.name == "Measure"}
+        missing = [str(b) for b in bits if b not in qubit_of]
+        if missing:
+            raise BackendError(f"bits {missing} of the template are never measured")
+        placeholders = [_placeholder(k) for k in range(len(symbols))]
+        template = circuit.copy()
+        template.symbol_substitution({sympy.Symbol(str(x)): placeholders[k] for k, x in enumerate(symbols)})
+        self._structures[key] = _Structure(
+            key=key, template=template, n_symbols=len(symbols), n_open=len(bits), open_bits=bits,
+            open_qubits=[qubit_of[b] for b in bits], placeholders=placeholders)
+        return key
+
+    def run_bound(self, items: Sequence[tuple], config: RunConfig = RunConfig()) -> list[np.ndarray]:
+        """Outcome probabilities of registered templates with values bound, one per item.
+
+        Parameters
+        ----------
+        items : sequence of (key, values, label)
+            A key from :meth:`template`, the symbols' values (half-turns) and a string that
+            identifies the circuit for seeding (circuit ``i`` is seeded from ``config.seed``, its
+            key and its label, so results do not depend on batching).
+        config : RunConfig
+
+        Returns
+        -------
+        list of numpy.ndarray
+            One array of shape ``(2,) * n_bits`` per item (exact probabilities on a state backend
+            without shots, else shot frequencies).
+        """
+        self.validate(items, config)
+        instances = []
+        for i, (key, values, label) in enumerate(items):
+            structure = self._structures[key]
+            self._compiled(structure, i, "")
+            values = [float(v) for v in values]
+            if len(values) != structure.n_symbols:
+                raise BackendError(f"item {i}: {len(values)} values for {structure.n_symbols} symbols")
+            instances.append((structure, [str(label)], values))
+        return self._run_instances(instances, config) if instances else []
+
     # -- running -----------------------------------------------------------------------------
     def run(self, circuits: Sequence, parameters: Mapping[str, float],
             config: RunConfig = RunConfig()) -> list[np.ndarray]:
@@ -352,7 +416,9 @@ class TketBackend(Backend):
         circuits = list(circuits)
         if not circuits:
             return []
-        instances = self._instances(circuits, parameters)
+        return self._run_instances(self._instances(circuits, parameters), config)
+
+    def _run_instances(self, instances, config: RunConfig) -> list[np.ndarray]:
         if self.uses_state:
             return self._run_state(instances, config)
         return self._run_shots(instances, config)
@@ -363,19 +429,30 @@ class TketBackend(Backend):
         return [_derive_seed(config.seed, s.key, names) for s, names, _ in instances]
 
     def _submit(self, circuits: list, n_shots: int | None, seeds: list[int | None]) -> list:
+        from qnlp.backends.aer_direct import fast_parameter_conversion, lean_noise_executor
+
         try:
-            if self.per_circuit_seed and seeds and seeds[0] is not None:
-                handles = []
-                for circ, seed in zip(circuits, seeds):
-                    handles += self.backend.process_circuits([circ], n_shots=n_shots, seed=seed)
-            else:
-                kwargs = {} if not seeds or seeds[0] is None else {"seed": seeds[0]}
-                handles = self.backend.process_circuits(circuits, n_shots=n_shots, **kwargs)
-            return self.backend.get_results(handles)
+            backend = lean_noise_executor(self.backend, self._compiled_circuits(), self._executors)
+        except Exception as exc:  # noqa: BLE001
+            raise BackendError(f"could not prepare backend {self.name!r}: {exc}") from exc
+        check = {} if backend is self.backend else {"valid_check": False}  # reduced architecture
+        try:
+            with fast_parameter_conversion():
+                if self.per_circuit_seed and seeds and seeds[0] is not None:
+                    handles = []
+                    for circ, seed in zip(circuits, seeds):
+                        handles += backend.process_circuits([circ], n_shots=n_shots, seed=seed, **check)
+                else:
+                    kwargs = {} if not seeds or seeds[0] is None else {"seed": seeds[0]}
+                    handles = backend.process_circuits(circuits, n_shots=n_shots, **kwargs, **check)
+                return backend.get_results(handles)
         except (BackendError, CircuitTooLargeError):
             raise
         except Exception as exc:  # noqa: BLE001
             raise BackendError(f"backend {self.name!r} failed to run the circuits: {exc}") from exc
+
+    def _compiled_circuits(self) -> list:
+        return [s.compiled for s in self._structures.values() if s.compiled is not None]
 
     def _run_shots(self, instances, config: RunConfig) -> list[np.ndarray]:
         if self.born_simulator is not None and self._born_ready(instances):
@@ -497,113 +574,3 @@ class TketBackend(Backend):
 
     def __repr__(self) -> str:
         return f"TketBackend({type(self.backend).__name__}, name={self.name!r})"
-
-
-def compile_report(circuits: Sequence, backend: "TketBackend | str" = "aer") -> list[dict]:
-    """Compiled qubits, depth and two-qubit gate count of each circuit on ``backend``.
-
-    Parameters
-    ----------
-    circuits : sequence
-        :class:`~qnlp.circuits.Circuit` objects or flat lambeq quantum diagrams.
-    backend : TketBackend or str
-        A backend or a name for :func:`make_backend` (``"aer-noisy:fake_brisbane"``).
-    """
-    if isinstance(backend, str):
-        backend = make_backend(backend)
-    return backend.compile_report(circuits)
-
-
-def _shot_table(result, bits) -> np.ndarray | None:
-    """Shots as a ``(n_shots, len(bits))`` uint8 array, or ``None`` for counts-only results."""
-    if getattr(result, "_counts", None) is not None and getattr(result, "_shots", None) is None:
-        return None  # asking pytket for shots would first regroup the counts (slow), then fail
-    try:
-        shots = result.get_shots(cbits=bits)
-    except Exception:  # noqa: BLE001 - pytket raises InvalidResultType without a shot table
-        return None
-    return np.asarray(shots, dtype=np.uint8).reshape(-1, len(bits))
-
-
-def _counts_histogram(result, structure: "_Structure") -> tuple[np.ndarray, int]:
-    """Kept counts of each open outcome, shape ``(2,)*n_open``, and the number of kept shots."""
-    n_post, n_open = len(structure.post_bits), structure.n_open
-    hist = np.zeros(2 ** n_open)
-    want = tuple(structure.post_values)
-    weights = [1 << (n_open - 1 - j) for j in range(n_open)]
-    bits = structure.post_bits + structure.open_bits
-    raw = getattr(result, "_counts", None)
-    if raw is not None and hasattr(result, "c_bits"):
-        # pytket's get_counts(cbits=...) merges Counters pairwise (quadratic in the number of
-        # outcomes: ~150 ms for 8192 shots); read the stored counts and pick the columns here.
-        cols = [result.c_bits[b] for b in bits]
-        items = ((tuple(oa.to_readout()[cols]), n) for oa, n in raw.items())
-    else:
-        items = result.get_counts(cbits=bits).items()
-    for outcome, count in items:
-        if tuple(outcome[:n_post]) == want:
-            hist[sum(w for w, v in zip(weights, outcome[n_post:]) if v)] += count
-    return hist.reshape((2,) * n_open), int(hist.sum())
-
-
-def _sample_postselected(joint: np.ndarray, structure: "_Structure", shots: int,
-                         seed: int | None) -> tuple[np.ndarray, int]:
-    """Draw ``shots`` outcomes of the measured bits (post-selected first) from their joint Born
-    distribution; return the kept counts of the open bits, shape ``(2,)*n_open``, and their sum."""
-    flat = np.asarray(joint, dtype=float).reshape(-1)
-    counts = np.random.default_rng(seed).multinomial(shots, flat / flat.sum())
-    counts = counts.reshape((2 ** len(structure.post_bits), 2 ** structure.n_open))
-    post_index = int("".join(map(str, structure.post_values)) or "0", 2)
-    row = counts[post_index].astype(float)
-    return row.reshape((2,) * structure.n_open), int(row.sum())
-
-
-def _histogram(table: np.ndarray, n_open: int) -> np.ndarray:
-    """Counts of each outcome of ``n_open`` bits (first bit most significant), shape ``(2,)*n``."""
-    if n_open == 0:
-        return np.asarray(float(len(table)))
-    weights = 1 << np.arange(n_open - 1, -1, -1, dtype=np.int64)
-    index = table.astype(np.int64) @ weights
-    return np.bincount(index, minlength=2 ** n_open).astype(float).reshape((2,) * n_open)
-
-
-# -- by name ---------------------------------------------------------------------------------
-def make_backend(name: str, **kwargs) -> Backend:
-    """Build a backend by name, including parametrised names.
-
-    Parameters
-    ----------
-    name : str
-        A registry name (``"aer"``, ``"aer-state.v1"``, ``"exact"``), ``"aer-noisy:<device>"``
-        (``"aer-noisy:fake_brisbane"``) or a hardware name (``"quantinuum:H1-1"``,
-        ``"ibm:ibm_brisbane"``, ``"braket:<device arn>"``).
-    **kwargs
-        Passed to the factory.
-
-    Raises
-    ------
-    ConfigError
-        Unknown name (the message lists the valid ones).
-    BackendError
-        Missing pytket extension or credentials.
-    """
-    from qnlp.backends.providers import make_aer_noisy, make_hardware
-    from qnlp.registry import registry
-
-    if not isinstance(name, str) or not name.strip():
-        raise ConfigError(f"backend name must be a non-empty string, got {name!r}")
-    base, sep, arg = name.strip().partition(":")
-    base = base.lower()
-    if sep:
-        if base in ("aer-noisy", "aer-noisy.v1"):
-            return make_aer_noisy(device=arg, **kwargs)
-        if base in HARDWARE_PREFIXES:
-            return make_hardware(base, arg, **kwargs)
-    else:
-        try:
-            return registry.make("backend", name, **kwargs)
-        except ConfigError:
-            pass
-    valid = ", ".join(sorted(set(registry.names("backend")) | set(SIMULATOR_NAMES)
-                             | {f"{p}:<device>" for p in HARDWARE_PREFIXES}))
-    raise ConfigError(f"unknown backend {name!r}; valid: {valid}")

@@ -23,35 +23,12 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from qnlp.bench.tables import grouped, markdown_table, mean_sd
-
-#: Quantum settings per dataset, chosen on seeds 0-1 (RP: 0-4) of the stored splits (see
-#: docs/attention.md): RP is about word order, so it gets positional phases and one layer; on the
-#: UCI sentiment sets, L2 weight decay on the word angles pulls rare words towards one neutral state.
-QUANTUM_CONFIGS = {
-    "mc": dict(n_qubits=4, n_layers=2, n_heads=1, epochs=30, batch_size=32, learning_rate=0.05),
-    "rp": dict(n_qubits=4, n_layers=1, n_heads=1, epochs=30, batch_size=32, learning_rate=0.05,
-               positional=True),
-    "default": dict(n_qubits=4, n_layers=2, n_heads=1, epochs=30, batch_size=32, learning_rate=0.05,
-                    weight_decay=0.003),
-}
-
-
-#: Fine-tuning settings (``init_from`` set, e.g. ``--pretrained sst2``): a smaller learning rate
-#: and fewer epochs than from scratch, and weight decay towards the pretrained values. Chosen on
-#: yelp/imdb seeds 0-4 among lr {0.005, 0.01, 0.02} x weight decay {0.003, 0.01} (docs/attention.md).
-FINETUNE_CONFIG = dict(n_qubits=4, n_layers=2, n_heads=1, epochs=10, batch_size=32, learning_rate=0.01,
-                       weight_decay=0.01)
+from qnlp.models.attention.presets import FINETUNE_CONFIG, MINILM_CONFIG, QUANTUM_CONFIGS, quantum_config  # noqa: F401
+from qnlp.utils import parse_key_values  # noqa: F401
 
 #: ``--pretrained NAME``: the bundled models each kind of model starts from.
 PRETRAINED_FOR = {"sst2": {"quantum": "sst2", "classical-attention": "sst2-classical",
                            "quantum-minilm": "sst2-minilm"}}
-
-#: Settings of ``quantum-minilm`` (token states from frozen MiniLM embeddings, the sentence
-#: embedding as an extra token, no skip connection); ``--set`` overrides them too. Chosen on yelp
-#: seeds 0-1 (docs/attention.md): a small initial projection (init_scale 0.1) was the one large effect.
-MINILM_CONFIG = dict(source="minilm", n_qubits=4, n_layers=2, n_heads=1, epochs=30, batch_size=32,
-                     learning_rate=0.01, init_scale=0.1, sentence_token=True, residual=False)
-
 
 @dataclass
 class Run:
@@ -63,24 +40,6 @@ class Run:
     qubits_per_token: int | None
     circuit_depth: int | None
     train_seconds: float
-
-
-def quantum_config(dataset: str, overrides: dict | None = None) -> dict:
-    """Settings of the quantum model on ``dataset``: :data:`MINILM_CONFIG` when the overrides ask
-    for ``source="minilm"`` (the word-state settings overfit that source), else the dataset's
-    :data:`QUANTUM_CONFIGS` entry; when they set ``init_from``, :data:`FINETUNE_CONFIG` with the
-    pretrained model's architecture settings; then the overrides."""
-    start = (overrides or {}).get("init_from")
-    if start is not None:  # the pretrained model's architecture, fine-tuning settings
-        from qnlp.models.attention.pretrained import pretrained_architecture
-
-        cfg = {**FINETUNE_CONFIG, **pretrained_architecture(start)}
-    elif (overrides or {}).get("source") == "minilm":
-        cfg = dict(MINILM_CONFIG)
-    else:
-        cfg = dict(QUANTUM_CONFIGS.get(dataset, QUANTUM_CONFIGS["default"]))
-    cfg.update(overrides or {})
-    return cfg
 
 
 def run_one(dataset: str, seed: int, models=("quantum", "tfidf-lr", "classical-attention"),
@@ -117,19 +76,19 @@ def run_one(dataset: str, seed: int, models=("quantum", "tfidf-lr", "classical-a
         t0 = time.perf_counter()
         qubits = depth = None
         if name == "quantum":
-            clf = QuantumAttentionClassifier(**{"head": head, **cfg}, seed=seed).fit(ds.train.texts, ds.train.labels)
+            clf = QuantumAttentionClassifier(**{"head": head, **cfg}, random_state=seed).fit(ds.train.texts, ds.train.labels)
             n_params, qubits = clf.n_parameters_, clf.n_qubits
             depth = clf.circuit_depth()["total"]
         elif name == "classical-attention":
             keys = ("n_qubits", "n_layers", "n_heads", "epochs", "batch_size")
             kw = {"learning_rate": 0.01, **{k: cfg[k] for k in keys}, **(classical_overrides or {})}
-            clf = ClassicalAttentionClassifier(seed=seed, **kw)
+            clf = ClassicalAttentionClassifier(random_state=seed, **kw)
             clf.fit(ds.train.texts, ds.train.labels)
             n_params = clf.n_parameters_
         elif name == "quantum-minilm":
             mcfg = {**quantum_config(dataset, {"source": "minilm", **minilm_overrides}),
                     "embedding_cache": embedding_cache}
-            clf = QuantumAttentionClassifier(**{"head": head, **mcfg}, seed=seed).fit(ds.train.texts, ds.train.labels)
+            clf = QuantumAttentionClassifier(**{"head": head, **mcfg}, random_state=seed).fit(ds.train.texts, ds.train.labels)
             n_params, qubits = clf.n_parameters_, clf.n_qubits
             depth = clf.circuit_depth()["total"]
         elif name in ("minilm-lr", "minilm-tfidf-lr", "tfidf-lr"):
@@ -184,30 +143,6 @@ def summarise(runs: list[Run]) -> str:
         [[ds, model, mean_sd([r.accuracy for r in rs]), len(rs), int(np.mean([r.n_parameters for r in rs])),
           rs[0].qubits_per_token or "-", rs[0].circuit_depth or "-",
           f"{np.mean([r.train_seconds for r in rs]):.1f}"] for ds, model, rs in grouped(runs)])
-
-
-def parse_key_values(items) -> dict:
-    """``["head=fidelity", "n_heads=2"]`` -> ``{"head": "fidelity", "n_heads": 2}``: values read
-    as JSON (``2``, ``0.003``, ``true``, ``null``), else kept as strings (``source=discocat``).
-
-    Raises
-    ------
-    ConfigError
-        An item without ``=`` or without a key.
-    """
-    from qnlp.errors import ConfigError
-
-    out = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        key = key.strip()
-        if not sep or not key:
-            raise ConfigError(f"expects KEY=VALUE, got {item!r}")
-        try:
-            out[key] = json.loads(value)
-        except json.JSONDecodeError:
-            out[key] = value
-    return out
 
 
 def main(argv=None) -> int:

@@ -43,7 +43,7 @@ def measure(batch_size: int, threads: int, seed: int = 0) -> dict:
     ds = load("sst2")
     load_s = time.perf_counter() - t0
     rss_before_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    clf = QuantumAttentionClassifier(epochs=1, batch_size=batch_size, n_threads=threads, seed=seed)
+    clf = QuantumAttentionClassifier(epochs=1, batch_size=batch_size, n_threads=threads, random_state=seed)
     t0 = time.perf_counter()
     clf.fit(ds.train.texts, ds.train.labels)
     fit_s = time.perf_counter() - t0

@@ -30,7 +30,7 @@ def run(dataset: str, seed: int, head: str, backends, shots: int, limit: int | N
     if limit:
         X, y = X[:limit], y[:limit]
     t0 = time.perf_counter()
-    clf = QuantumAttentionClassifier(head=head, seed=seed, **quantum_config(dataset))
+    clf = QuantumAttentionClassifier(head=head, random_state=seed, **quantum_config(dataset))
     clf.fit(ds.train.texts, ds.train.labels)
     print(f"# {dataset} seed {seed} {head}: trained in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
     t0 = time.perf_counter()

@@ -106,7 +106,7 @@ def resolve(pipeline: Pipeline) -> Pipeline:
 def run_pipeline(pipeline: Pipeline, out: str | os.PathLike | None = None,
                  progress: Callable[[str], None] | None = None) -> dict:
     """Train and evaluate every (dataset, data seed, seed); write results and the resolved config."""
-    from qnlp.cli.commands import summarise, train_one
+    from qnlp.estimators.experiment import summarise, train_one
     from qnlp.datasets import load
 
     m = pipeline.model

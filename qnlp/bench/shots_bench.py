@@ -32,7 +32,7 @@ def main(argv=None) -> list[dict]:
     print(f"{'rewrite':<14}{'seed':>5}{'qubits':>7}{'exact acc':>10}{'shot acc':>9}{'mean|dp|':>10}{'kept med':>9}")
     for rewrite in ((), ("remove_cups",)):
         for seed in args.seeds:
-            clf = QuantumTextClassifier(rewrite=rewrite, seed=seed).fit(data.train.texts, data.train.labels)
+            clf = QuantumTextClassifier(rewrite=rewrite, random_state=seed).fit(data.train.texts, data.train.labels)
             circuits = clf.circuits(data.test.texts)
             exact = clf.model_.predict_proba(circuits)
             aer = make_backend("aer")

@@ -78,7 +78,7 @@ def train_default(task: str, seed: int):
     from qnlp.estimators import QuantumTextClassifier
 
     data = load(task)
-    clf = QuantumTextClassifier(seed=seed).fit(data.train.texts, data.train.labels)
+    clf = QuantumTextClassifier(random_state=seed).fit(data.train.texts, data.train.labels)
     classes = list(clf.classes_)
     tr_c, te_c = clf.circuits(data.train.texts), clf.circuits(data.test.texts)
     model = clf.model_
@@ -131,7 +131,7 @@ def main(argv=None) -> dict:
 
     from qnlp.backends.base import RunConfig
     from qnlp.backends.exact import ExactBackend
-    from qnlp.backends.tket import make_backend
+    from qnlp.backends.factory import make_backend
 
     out: dict = {"shots": args.shots, "device": args.device, "steps": args.steps}
     models = {}

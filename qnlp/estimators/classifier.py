@@ -12,30 +12,14 @@ import time
 from typing import Sequence
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
 from qnlp.errors import ConfigError, ParseError
+from qnlp.estimators.base import TextClassifier, classes_from_json
+from qnlp.text import check_texts
 
 
-def check_texts(X) -> list[str]:
-    """Validate raw text input: a sequence of str (a bare str is rejected, as in sklearn's
-    text vectorizers)."""
-    if isinstance(X, str):
-        raise ValueError("Iterable over raw text documents expected, string object received.")
-    try:
-        texts = list(X)
-    except TypeError:
-        raise ValueError(f"expected a sequence of str, got {type(X).__name__}") from None
-    if hasattr(X, "ndim") and getattr(X, "ndim", 1) != 1:
-        texts = [t[0] if isinstance(t, (list, tuple, np.ndarray)) and len(t) == 1 else t for t in texts]
-    bad = [type(t).__name__ for t in texts if not isinstance(t, str)]
-    if bad:
-        raise ValueError(f"expected str documents, found {bad[0]}")
-    return texts
-
-
-class QuantumTextClassifier(ClassifierMixin, BaseEstimator):
+class QuantumTextClassifier(TextClassifier):
     """DisCoCat quantum circuit classifier on raw sentences.
 
     Text is parsed into string diagrams, rewritten, mapped by an ansatz to parameterised
@@ -59,9 +43,12 @@ class QuantumTextClassifier(ClassifierMixin, BaseEstimator):
     unknown_words : {"learn", "raise"}
         Unknown-word policy (see :mod:`qnlp.models.discocat`).
     shots : int, optional
-        Shots per circuit when ``backend`` is shot-based (training then uses SPSA).
-    seed : int
+        Shots per circuit when ``backend`` is shot-based (training then uses SPSA); with
+        ``set_params(backend="aer", shots=8192)`` a fitted model predicts through pytket.
+    random_state : int
         Seeds initialisation, batching and dropout.
+    callbacks : sequence of callables or None
+        Each is called with every evaluated epoch's :class:`~qnlp.training.trainer.EpochLog`.
     verbose : bool
         Show a parsing progress bar on standard error.
 
@@ -77,7 +64,8 @@ class QuantumTextClassifier(ClassifierMixin, BaseEstimator):
 
     def __init__(self, *, parser="default", rewrite=(), ansatz="iqp", ob_map=None, n_layers=1,
                  backend="exact", epochs=120, batch_size=None, learning_rate=0.2, optimizer="adam",
-                 unk_rate=0.05, unknown_words="learn", shots=None, seed=0, verbose=False):
+                 unk_rate=0.05, unknown_words="learn", shots=None, random_state=0, callbacks=None,
+                 verbose=False):
         self.parser = parser
         self.rewrite = rewrite
         self.ansatz = ansatz
@@ -91,7 +79,8 @@ class QuantumTextClassifier(ClassifierMixin, BaseEstimator):
         self.unk_rate = unk_rate
         self.unknown_words = unknown_words
         self.shots = shots
-        self.seed = seed
+        self.random_state = random_state
+        self.callbacks = callbacks
         self.verbose = verbose
 
     # -- fitting ----------------------------------------------------------------------------
@@ -105,6 +94,7 @@ class QuantumTextClassifier(ClassifierMixin, BaseEstimator):
         self.pipeline_ = SentencePipeline.build(self.parser, self.rewrite, self.ansatz, ob_map, self.n_layers)
         self.parser_, self.ansatz_ = self.pipeline_.parser, self.pipeline_.ansatz
         self.backend_ = make_backend(self.backend) if isinstance(self.backend, str) else self.backend
+        self._backend_param_ = self.backend
 
     def fit(self, X, y, *, X_val=None, y_val=None, callbacks=()):
         """Parse, build circuits and train.
@@ -114,25 +104,19 @@ class QuantumTextClassifier(ClassifierMixin, BaseEstimator):
         X : sequence of str
         y : sequence of labels
         X_val, y_val : optional validation data, evaluated every epoch
-        callbacks : callables receiving each :class:`~qnlp.training.trainer.EpochLog`
+        callbacks : callables receiving each :class:`~qnlp.training.trainer.EpochLog` (after the
+        estimator's own ``callbacks``)
         """
         from qnlp.models.discocat import DisCoCatModel
         from qnlp.training.trainer import Trainer
 
-        texts = check_texts(X)
-        labels = np.asarray([str(v) for v in np.asarray(y, dtype=object).ravel()])
-        if len(texts) != len(labels):
-            raise ValueError(f"X has {len(texts)} texts but y has {len(labels)} labels")
-        self.classes_ = np.unique(labels)
-        if len(self.classes_) < 2:
-            raise ValueError(f"need at least 2 classes, got {list(self.classes_)}")
+        texts, targets = self._fit_labels(X, y)
         self._resolve(len(self.classes_))
         t0 = time.perf_counter()
         circuits = self.pipeline_.circuits(texts, progress=bool(self.verbose))
         self.parse_seconds_ = time.perf_counter() - t0
-        targets = np.searchsorted(self.classes_, labels)
         self.model_ = DisCoCatModel.from_circuits(circuits, list(self.classes_), backend=self.backend_,
-                                                  seed=self.seed, unknown_words=self.unknown_words)
+                                                  seed=self.random_state, unknown_words=self.unknown_words)
         val_c, val_t = (), ()
         if X_val is not None and y_val is not None:
             val_c = self.pipeline_.circuits(check_texts(X_val))
@@ -141,20 +125,18 @@ class QuantumTextClassifier(ClassifierMixin, BaseEstimator):
 
         optimizer = self.optimizer if self.backend_.differentiable else "spsa"
         trainer = Trainer(epochs=self.epochs, batch_size=self.batch_size, learning_rate=self.learning_rate,
-                          optimizer=optimizer, unk_rate=self.unk_rate, seed=self.seed,
-                          callbacks=callbacks, run_config=RunConfig(shots=self.shots, seed=self.seed))
+                          optimizer=optimizer, unk_rate=self.unk_rate, seed=self.random_state,
+                          callbacks=[*(self.callbacks or ()), *callbacks],
+                          run_config=RunConfig(shots=self.shots, seed=self.random_state))
         self.history_ = trainer.fit(self.model_, circuits, targets, val_circuits=val_c, val_targets=val_t)
         self.n_iter_ = self.epochs
+        self.loss_curve_ = [e.loss for e in self.history_.epochs]
+        self.validation_scores_ = ([e.val_accuracy for e in self.history_.epochs]
+                                   if len(val_c) else None)
         self.n_qubits_max_ = max(c.n_qubits for c in circuits)
         self.fallback_count_ = sum(bool(c.meta.get("fallback")) for c in circuits)
+        self.rewrite_fallback_count_ = sum(bool(c.meta.get("rewrite_fallback")) for c in circuits)
         return self
-
-    def _encode(self, y) -> np.ndarray:
-        labels = np.asarray([str(v) for v in np.asarray(y, dtype=object).ravel()])
-        unknown = sorted(set(labels) - set(self.classes_))
-        if unknown:
-            raise ValueError(f"labels {unknown} were not seen in training; classes: {list(self.classes_)}")
-        return np.searchsorted(self.classes_, labels)
 
     # -- prediction -------------------------------------------------------------------------
     def circuits(self, X, on_error: str = "raise"):
@@ -167,14 +149,23 @@ class QuantumTextClassifier(ClassifierMixin, BaseEstimator):
         from qnlp.backends.base import RunConfig
 
         check_is_fitted(self, "model_")
+        self._sync_backend()
         circuits = self.circuits(X)
         if config is None and not self.backend_.differentiable:
-            config = RunConfig(shots=self.shots, seed=self.seed)
+            config = RunConfig(shots=self.shots, seed=self.random_state)
         return self.model_.predict_proba(circuits, config=config)
 
-    def predict(self, X) -> np.ndarray:
-        proba = self.predict_proba(X)
-        return self.classes_[proba.argmax(1)]
+    def _sync_backend(self) -> None:
+        """Follow ``set_params(backend=...)`` after fitting: predictions run where ``backend``
+        says now (the trained weights are the same on every backend)."""
+        from qnlp.backends import make_backend
+
+        if self.backend is self.backend_ or self.backend == getattr(self, "_backend_param_", self.backend):
+            return
+        self.backend_ = make_backend(self.backend) if isinstance(self.backend, str) else self.backend
+        self._backend_param_ = self.backend
+        self.model_.backend = self.backend_
+        self.model_._theta = None
 
     # -- persistence ------------------------------------------------------------------------
     def save(self, path) -> None:
@@ -208,14 +199,18 @@ class QuantumTextClassifier(ClassifierMixin, BaseEstimator):
         config, weights = load_model_dir(path)
         try:
             params = dict(config["params"])
+            if "seed" in params:  # format 1
+                params["random_state"] = params.pop("seed")
             params["rewrite"] = tuple(params.get("rewrite", ()))
-            clf = cls(**params)
+            valid = cls().get_params()
+            clf = cls(**{k: v for k, v in params.items() if k in valid})
             clf.pipeline_ = SentencePipeline.from_config(config["pipeline"])
             clf.parser_, clf.ansatz_ = clf.pipeline_.parser, clf.pipeline_.ansatz
             backend = backend or config.get("backend", "exact")
             clf.backend_ = make_backend(backend) if isinstance(backend, str) else backend
+            clf.backend = clf._backend_param_ = backend
             clf.model_ = DisCoCatModel.from_state(config["model"], weights, clf.backend_)
-            clf.classes_ = np.asarray(clf.model_.classes)
+            clf.classes_ = classes_from_json(clf.model_.classes)
             clf.n_qubits_max_ = config.get("n_qubits_max", 0)
         except (KeyError, TypeError, ValueError) as exc:
             if isinstance(exc, (ConfigError, ParseError)):

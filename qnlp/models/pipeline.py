@@ -63,14 +63,19 @@ class SentencePipeline:
         results = self.parse(texts, on_error=on_error, progress=progress)
         ok = [r for r in results if r is not None]
         diagrams = self.rewriter([r.diagram for r in ok])
-        made = iter(self.ansatz(diagrams, [r.sentence for r in ok]) if ok else [])
+        # A rule that raised on a diagram left it as it was before that rule (see DiagramRewriter).
+        rewrite_fallback: dict[int, str] = {}
+        for i, rule, _ in getattr(self.rewriter, "last_fallbacks_", []):
+            rewrite_fallback[i] = f"{rewrite_fallback[i]},{rule}" if i in rewrite_fallback else rule
+        made = enumerate(self.ansatz(diagrams, [r.sentence for r in ok]) if ok else [])
         circuits = []
         for r in results:
             if r is None:
                 circuits.append(None)
             else:
-                c = next(made)
+                k, c = next(made)
                 c.meta["fallback"] = r.fallback
+                c.meta["rewrite_fallback"] = rewrite_fallback.get(k)  # failed rule name(s) or None
                 circuits.append(c)
         return circuits
 

@@ -36,7 +36,7 @@ def test_probabilities_of_a_subset_equal_the_full_rows():
     from qnlp.estimators import QuantumTextClassifier
 
     texts = ["man cooks meal", "woman prepares tasty sauce", "man runs program", "person debugs software"]
-    clf = QuantumTextClassifier(epochs=2, seed=0).fit(texts, ["a", "a", "b", "b"])
+    clf = QuantumTextClassifier(epochs=2, random_state=0).fit(texts, ["a", "a", "b", "b"])
     compiled = clf.model_.compile(clf.circuits(texts))
     theta = torch.as_tensor(clf.model_.weights)
     full = compiled.probabilities(theta)

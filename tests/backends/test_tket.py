@@ -39,14 +39,14 @@ def _params(circuits, seed):
 
 @pytest.fixture(scope="module")
 def aer():
-    from qnlp.backends.tket import make_backend
+    from qnlp.backends.factory import make_backend
 
     return make_backend("aer")
 
 
 @pytest.fixture(scope="module")
 def aer_state():
-    from qnlp.backends.tket import make_backend
+    from qnlp.backends.factory import make_backend
 
     return make_backend("aer-state")
 
@@ -138,7 +138,7 @@ def test_low_kept_shots_warns(diagrams, aer):
 
 @pytest.mark.aer
 def test_compile_report(diagrams, aer):
-    from qnlp.backends.tket import compile_report
+    from qnlp.backends.factory import compile_report
 
     circuits = _circuits(diagrams)
     report = compile_report(circuits, aer)
@@ -153,7 +153,7 @@ def test_compile_report(diagrams, aer):
 
 @pytest.mark.aer
 def test_noisy_backend_compiles_to_device(diagrams):
-    from qnlp.backends.tket import make_backend
+    from qnlp.backends.factory import make_backend
 
     backend = make_backend("aer-noisy:fake_kolkata")
     circuits = _circuits(diagrams)[:2]
@@ -166,7 +166,7 @@ def test_noisy_backend_compiles_to_device(diagrams):
 
 
 def test_unknown_names():
-    from qnlp.backends.tket import make_backend
+    from qnlp.backends.factory import make_backend
 
     with pytest.raises(ConfigError, match="aer-noisy"):
         make_backend("nope")
@@ -177,7 +177,7 @@ def test_unknown_names():
 def test_missing_extension_or_credentials(monkeypatch):
     import importlib.util
 
-    from qnlp.backends.tket import make_backend
+    from qnlp.backends.factory import make_backend
 
     monkeypatch.delenv("QISKIT_IBM_TOKEN", raising=False)
     monkeypatch.setenv("HOME", "/nonexistent")

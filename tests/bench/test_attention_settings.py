@@ -1,6 +1,6 @@
 """Per-dataset attention settings used by the benchmark and by `qnlp train --model attention`."""
 
-from qnlp.bench.attention_bench import MINILM_CONFIG, QUANTUM_CONFIGS, quantum_config
+from qnlp.models.attention.presets import MINILM_CONFIG, QUANTUM_CONFIGS, quantum_config
 
 
 def test_dataset_settings_then_overrides():

@@ -8,6 +8,8 @@ import struct
 import numpy as np
 import pytest
 import torch
+
+from qnlp.models.attention.batch import TokenBatch  # noqa: E402
 from typer.testing import CliRunner
 
 from qnlp.cli.main import app
@@ -33,13 +35,13 @@ def attention_dir(tmp_path_factory):
 def python_weights(model_dir, sentence):
     """Tokens and per-head weights (H, T, T) straight from the estimator and model."""
     from qnlp.estimators.attention import QuantumAttentionClassifier
-    from qnlp.models.attention.states import tokenize
+    from qnlp.text import tokenize
 
     clf = QuantumAttentionClassifier.load(model_dir)
     tokens = tokenize(sentence)
     ids = torch.tensor([[clf.vocab_.index.get(t, 1) for t in tokens]])
     with torch.no_grad():
-        _, weights = clf.model_(ids, torch.ones_like(ids, dtype=torch.bool), clf.vocab_.words,
+        _, weights = clf.model_(TokenBatch(ids, torch.ones_like(ids, dtype=torch.bool), clf.vocab_.words),
                                 return_weights=True)
     return clf, tokens, torch.stack([w[0] for w in weights]).double().numpy()
 
@@ -141,7 +143,7 @@ def test_train_attention_rejects_options(args, message, tmp_path):
 
 def test_train_model_names(tmp_path):
     res = run("train", "--model", "transformer", "--dataset", "mc", "--out", tmp_path / "m")
-    assert res.exit_code == 1 and "unknown model 'transformer'; valid: attention, discocat" in res.output
+    assert res.exit_code == 1 and "unknown model 'transformer'; valid: attention, classical-attention, discocat" in res.output
     res = run("train", "--dataset", "mc", "--out", tmp_path / "m", "--set", "n_heads=2")
     assert res.exit_code == 1 and "--set applies to --model attention only" in res.output
 

@@ -2,6 +2,8 @@
 
 import numpy as np
 import pytest
+
+from tests.models.toy import on_backend  # noqa: E402
 import torch
 
 from qnlp.models.attention.model import QuantumAttentionModel, Vocabulary, discocat_angles
@@ -30,12 +32,14 @@ def test_model_prepends_the_token_and_needs_probabilities():
                                   generator=torch.Generator().manual_seed(0))
     ids, mask = vocab.encode([t.split() for t in TOY_X[:3]])
     probs = torch.tensor([[0.9, 0.1], [0.2, 0.8], [0.5, 0.5]])
-    logits, weights = model(ids, mask, vocab.words, None, None, None, probs, return_weights=True)
+    from qnlp.models.attention.batch import TokenBatch
+
+    logits, weights = model(TokenBatch(ids, mask, vocab.words, discocat_probs=probs), return_weights=True)
     assert weights[0].shape == (3, ids.shape[1] + 1, ids.shape[1] + 1)
-    other, _ = model(ids, mask, vocab.words, None, None, None, probs.flip(1), return_weights=True)
+    other, _ = model(TokenBatch(ids, mask, vocab.words, discocat_probs=probs.flip(1)), return_weights=True)
     assert not torch.allclose(logits, other)  # the token's content reaches the logits
     with pytest.raises(ConfigError, match="discocat_probs"):
-        model(ids, mask, vocab.words)
+        model(TokenBatch(ids, mask, vocab.words))
 
 
 def test_estimator_trains_discocat_first_and_round_trips(tmp_path):
@@ -44,7 +48,7 @@ def test_estimator_trains_discocat_first_and_round_trips(tmp_path):
     from qnlp.estimators.attention import QuantumAttentionClassifier
 
     clf = QuantumAttentionClassifier(discocat_token=True, n_qubits=2, n_layers=1, epochs=30,
-                                     batch_size=None, learning_rate=0.1, seed=0).fit(TOY_X, TOY_Y)
+                                     batch_size=None, learning_rate=0.1, random_state=0).fit(TOY_X, TOY_Y)
     assert clf.discocat_.score(TOY_X, TOY_Y) == 1.0
     assert clf.score(TOY_X, TOY_Y) == 1.0
     p = clf.predict_proba(TOY_X)
@@ -53,19 +57,19 @@ def test_estimator_trains_discocat_first_and_round_trips(tmp_path):
     np.testing.assert_allclose(again.predict_proba(TOY_X), p, atol=1e-6)
     pytest.importorskip("pytket.extensions.qiskit")
     # the token is prepared by the word-token circuit family, so it runs through pytket too
-    np.testing.assert_allclose(clf.predict_proba(TOY_X[:3], backend="aer-state"), p[:3], atol=1e-5)
+    np.testing.assert_allclose(on_backend(clf, "aer-state").predict_proba(TOY_X[:3]), p[:3], atol=1e-5)
     with pytest.raises(ConfigError, match="shots"):
-        clf.predict_proba(TOY_X[:1], shots=100)
+        on_backend(clf, None, shots=100).predict_proba(TOY_X[:1])
 
 
 def test_explain_labels_the_discocat_token():
     pytest.importorskip("lambeq")
     from qnlp.estimators.attention import QuantumAttentionClassifier
-    from qnlp.models.attention.explain import DISCOCAT_TOKEN, explain_sentence
+    from qnlp.models.attention.explain import DISCOCAT_TOKEN
 
     clf = QuantumAttentionClassifier(discocat_token=True, n_qubits=2, n_layers=1, epochs=5,
-                                     batch_size=None, seed=0).fit(TOY_X, TOY_Y)
-    ex = explain_sentence(clf, "man cooks tasty sauce")
+                                     batch_size=None, random_state=0).fit(TOY_X, TOY_Y)
+    ex = clf.explain("man cooks tasty sauce")
     assert ex.tokens == [DISCOCAT_TOKEN, "man", "cooks", "tasty", "sauce"]
     np.testing.assert_allclose(ex.weights.sum(-1), 1.0, atol=1e-6)
 
@@ -76,8 +80,8 @@ def test_out_of_fold_discocat_outputs_come_from_held_out_models():
     from qnlp.estimators.classifier import QuantumTextClassifier
 
     clf = QuantumAttentionClassifier(discocat_token=True, discocat_folds=2, n_qubits=2, n_layers=1,
-                                     epochs=2, batch_size=None, seed=0)
-    clf.discocat_ = QuantumTextClassifier(seed=0).fit(TOY_X, TOY_Y)
+                                     epochs=2, batch_size=None, random_state=0)
+    clf.discocat_ = QuantumTextClassifier(random_state=0).fit(TOY_X, TOY_Y)
     oof = clf._out_of_fold(TOY_X, TOY_Y)
     assert oof.shape == (8, 2)
     np.testing.assert_allclose(oof.sum(1), 1.0, atol=1e-9)

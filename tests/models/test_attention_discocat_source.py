@@ -2,6 +2,8 @@
 
 import numpy as np
 import pytest
+
+from tests.models.toy import on_backend  # noqa: E402
 import torch
 
 from qnlp.errors import ConfigError
@@ -9,7 +11,7 @@ from qnlp.models.attention.discocat_tokens import align_words
 
 from tests.models.toy import FOOD_IT_X as TOY_X, FOOD_IT_Y as TOY_Y  # noqa: E402
 FAST = dict(source="discocat", n_qubits=4, n_layers=1, epochs=20, batch_size=None,
-            learning_rate=0.1, seed=0)
+            learning_rate=0.1, random_state=0)
 
 
 @pytest.mark.parametrize("tokens,words,expected", [
@@ -44,15 +46,13 @@ def _reference_state(clf, word, text):
 
 
 def test_token_states_are_the_word_box_states(fitted):
-    from qnlp.models.attention.discocat_tokens import box_token_states
+    from qnlp.models.attention.evaluators import ExactEvaluator
 
     clf = fitted
     text = "woman cooks tasty meal"
-    extra = clf._embed([text])
-    ids, mask, words = clf._inputs(clf._tokens([text]))
-    *_, boxes = extra.batch(np.arange(1), ids.shape[1])
+    batch = next(clf._batches([text]))
     with torch.no_grad():
-        states = box_token_states(clf.model_.token_states(ids, words), boxes, clf.model_.discocat_theta)
+        states = ExactEvaluator().states(clf.model_.cells(batch))
     d = 2 ** clf.n_qubits
     for t, word in enumerate(text.split()):
         ref = _reference_state(clf, word, text)
@@ -62,7 +62,7 @@ def test_token_states_are_the_word_box_states(fitted):
         expected[np.arange(k) * (d // k)] = ref  # the box's qubits first, then |0>
         got = states[0, t].numpy().astype(complex)
         assert abs(np.vdot(expected, got)) == pytest.approx(1.0, abs=1e-5), word  # same state
-    assert int(boxes[1][0, 1]) >= 0 and clf.discocat_coverage_ == 1.0
+    assert int(batch.word_boxes[1][0, 1]) >= 0 and clf.discocat_coverage_ == 1.0
 
 
 def test_box_parameters_get_gradients_and_learn(fitted):
@@ -83,8 +83,9 @@ def test_save_load_and_refusals(fitted, tmp_path):
     texts = TOY_X[:3] + ["person cooks unseen food"]
     again = QuantumAttentionClassifier.load(clf.save(tmp_path / "m"))
     np.testing.assert_allclose(again.predict_proba(texts), clf.predict_proba(texts), atol=1e-6)
-    with pytest.raises(ConfigError, match="exact engine only"):
-        clf.predict_proba(TOY_X[:1], backend="aer", shots=100)
+    # on a backend each word-box state is prepared from its amplitudes (StatePreparationBox)
+    np.testing.assert_allclose(on_backend(clf, "aer-state").predict_proba(texts[:2]),
+                               clf.predict_proba(texts[:2]), atol=1e-5)
 
 
 def test_live_sentence_token_shares_theta(tmp_path):
@@ -97,10 +98,9 @@ def test_live_sentence_token_shares_theta(tmp_path):
 
     clf = QuantumAttentionClassifier(**FAST, discocat_token=True).fit(TOY_X, TOY_Y)
     assert clf.score(TOY_X, TOY_Y) == 1.0
-    extra = clf._embed(TOY_X)
-    ids, mask, words = clf._inputs(clf._tokens(TOY_X))
-    *_, disco, boxes = extra.batch(np.arange(len(TOY_X)), ids.shape[1])
-    assert disco is None  # nothing precomputed
+    batch = next(clf._batches(TOY_X))
+    boxes = batch.word_boxes
+    assert batch.discocat_probs is None  # nothing precomputed
     theta = clf.model_.discocat_theta.detach()
     live = sentence_probabilities(boxes, theta).numpy()
     dm = clf.discocat_.model_

@@ -8,7 +8,11 @@ import sys
 
 import numpy as np
 import pytest
+
+from tests.models.toy import on_backend  # noqa: E402
 import torch
+
+from qnlp.models.attention.batch import TokenBatch  # noqa: E402
 
 from qnlp.errors import ConfigError, MissingDependencyError
 from qnlp.models.attention.embeddings import (
@@ -17,7 +21,7 @@ from qnlp.models.attention.embeddings import (
     pool_pieces,
     text_key,
 )
-from qnlp.models.attention.states import token_spans, tokenize
+from qnlp.text import token_spans, tokenize
 
 from tests.models.toy import TOY_X, TOY_Y  # noqa: E402
 TEXTS = ["It's unbelievably GOOD!! 10/10", "bad", "", "Crust is not good.", "café au lait"]
@@ -165,7 +169,7 @@ def _clf(**kw):
     from qnlp.estimators.attention import QuantumAttentionClassifier
 
     params = dict(source="minilm", n_qubits=2, n_layers=1, epochs=15, batch_size=None,
-                  learning_rate=0.05, seed=0)
+                  learning_rate=0.05, random_state=0)
     return QuantumAttentionClassifier(**{**params, **kw})
 
 
@@ -194,14 +198,14 @@ def test_model_needs_embeddings_for_minilm_source():
                               generator=torch.Generator().manual_seed(0))
     ids, mask = torch.ones(1, 2, dtype=torch.long), torch.ones(1, 2, dtype=torch.bool)
     with pytest.raises(ConfigError, match="token_embeddings"):
-        m(ids, mask)
-    with pytest.raises(ConfigError, match="contextual"):
-        m.token_angles(ids[0])
+        m(TokenBatch(ids, mask))
+    with pytest.raises(ConfigError, match="no per-word angles"):
+        m.token_source.row_angles(ids[0], [])
     tok, sent = torch.randn(1, 2, 384), torch.randn(1, 384)
-    out = m(ids, mask, None, tok, sent)
+    out = m(TokenBatch(ids, mask, [], tok, sent))
     # padding a third, masked token changes nothing
-    padded = m(torch.ones(1, 3, dtype=torch.long), torch.tensor([[True, True, False]]), None,
-               torch.cat([tok, torch.randn(1, 1, 384)], 1), sent)
+    padded = m(TokenBatch(torch.ones(1, 3, dtype=torch.long), torch.tensor([[True, True, False]]), [],
+                          torch.cat([tok, torch.randn(1, 1, 384)], 1), sent))
     torch.testing.assert_close(out, padded)
 
 
@@ -220,7 +224,7 @@ def test_minilm_model_runs_through_pytket(encoder, kw):
     pytest.importorskip("pytket.extensions.qiskit")
     clf = _clf(epochs=5, **kw).fit(TOY_X, TOY_Y)
     exact = clf.predict_proba(TOY_X[:3])
-    np.testing.assert_allclose(clf.predict_proba(TOY_X[:3], backend="aer-state"), exact, atol=1e-5)
+    np.testing.assert_allclose(on_backend(clf, "aer-state").predict_proba(TOY_X[:3]), exact, atol=1e-5)
 
 
 # -- word offsets (source="minilm", word_offsets=True) -------------------------------------------
@@ -239,16 +243,16 @@ def test_word_offsets_start_at_the_pure_embedding_state_and_are_per_word():
     ids = torch.tensor([[vocab.index["good"], vocab.index["movie"], 7]])  # 7: a word first seen now
     mask = torch.ones_like(ids, dtype=torch.bool)
     tok, sent = torch.randn(1, 3, 384, generator=torch.Generator().manual_seed(1)), torch.randn(1, 384)
-    torch.testing.assert_close(hybrid(ids, mask, None, tok, sent), plain(ids, mask, None, tok, sent))
+    torch.testing.assert_close(hybrid(TokenBatch(ids, mask, [], tok, sent)), plain(TokenBatch(ids, mask, [], tok, sent)))
     with torch.no_grad():
         hybrid.word_angles[vocab.index["good"]] = 0.7
-    base = plain.embedding_angles(tok[0])
-    got = hybrid.embedding_angles(tok[0], ids[0])
+    base = plain.token_source.embedding_angles(tok[0])
+    got = hybrid.token_source.embedding_angles(tok[0], ids[0])
     torch.testing.assert_close(got[0], base[0] + 0.7)  # "good": its offset
     torch.testing.assert_close(got[1:], base[1:])      # "movie": zero; unseen id: the unknown row (zero)
-    assert not torch.allclose(hybrid(ids, mask, None, tok, sent), plain(ids, mask, None, tok, sent))
+    assert not torch.allclose(hybrid(TokenBatch(ids, mask, [], tok, sent)), plain(TokenBatch(ids, mask, [], tok, sent)))
     with pytest.raises(ConfigError, match="ids"):
-        hybrid.embedding_angles(tok[0])
+        hybrid.token_source.embedding_angles(tok[0])
 
 
 def test_word_offsets_get_gradients_and_need_minilm():
@@ -256,7 +260,7 @@ def test_word_offsets_get_gradients_and_need_minilm():
 
     vocab, _, hybrid = _offset_models()
     ids = torch.tensor([[vocab.index["good"], vocab.index["bad"]]])
-    logits = hybrid(ids, torch.ones_like(ids, dtype=torch.bool), None, torch.randn(1, 2, 384), torch.randn(1, 384))
+    logits = hybrid(TokenBatch(ids, torch.ones_like(ids, dtype=torch.bool), [], torch.randn(1, 2, 384), torch.randn(1, 384)))
     logits[0, 0].backward()
     grad = hybrid.word_angles.grad
     assert grad[[vocab.index["good"], vocab.index["bad"]]].abs().sum() > 0
@@ -275,4 +279,4 @@ def test_word_offsets_estimator_fits_saves_and_runs_through_pytket(encoder, tmp_
     again = type(clf).load(tmp_path / "m")
     texts = TOY_X[:3] + ["a sentence of new words"]
     np.testing.assert_array_equal(again.predict_proba(texts), clf.predict_proba(texts))
-    np.testing.assert_allclose(clf.predict_proba(texts, backend="aer-state"), clf.predict_proba(texts), atol=1e-5)
+    np.testing.assert_allclose(on_backend(clf, "aer-state").predict_proba(texts), clf.predict_proba(texts), atol=1e-5)

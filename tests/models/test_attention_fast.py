@@ -12,7 +12,10 @@ import pytest
 import torch
 
 from qnlp.models.attention.heads import AttentionHead, attend, head_features
-from qnlp.models.attention.model import QuantumAttentionModel, Vocabulary, adam
+from qnlp.models.attention.batch import TokenBatch
+from qnlp.models.attention.evaluators import ExactEvaluator
+from qnlp.models.attention.model import QuantumAttentionModel, Vocabulary
+from qnlp.training.loop import adam
 from qnlp.models.attention.states import (
     _entangler,
     _paulis,
@@ -166,14 +169,23 @@ def test_head_features_gathered_equal_features_of_gathered_states():
 
 
 @pytest.mark.parametrize("kind", ["gaussian", "fidelity"])
-def test_attend_distinct_equals_attend(kind):
+def test_exact_evaluator_distinct_path_equals_gathered_states(kind):
+    """Per-word quantities computed once per distinct word and gathered equal those of the
+    gathered token states (the evaluator's two paths)."""
+    from qnlp.models.attention.batch import TokenCells
+
     g = torch.Generator().manual_seed(0)
     head = AttentionHead(3, 2, kind, g).double()
-    cols = prepare_columns(_angles(5, 2, 3, 2), dtype=C128)
+    angles = _angles(5, 2, 3, 2)
     inverse = torch.tensor([[0, 1, 2, 0], [4, 4, 3, 0]])
     mask = torch.tensor([[True, True, True, True], [True, True, True, False]])
-    out, w = head.attend_distinct(cols, inverse, mask)
-    ref_out, ref_w = head(cols.T[inverse], mask)
+    ev = ExactEvaluator(C128)
+    fast = ev.quantities(TokenCells(angles, inverse, mask, distinct=True), [head])[0]
+    slow = ev.quantities(TokenCells(angles, inverse, mask, distinct=False), [head])[0]
+    for key in fast:
+        np.testing.assert_allclose(fast[key].detach().numpy(), slow[key].detach().numpy(), atol=1e-12)
+    out, w = head.attend(fast, mask)
+    ref_out, ref_w = head(prepare_columns(angles, dtype=C128).T[inverse], mask)
     np.testing.assert_allclose(out.detach().numpy(), ref_out.detach().numpy(), atol=1e-12)
     np.testing.assert_allclose(w.detach().numpy(), ref_w.detach().numpy(), atol=1e-12)
 
@@ -187,8 +199,9 @@ def test_model_distinct_word_path_equals_gathered_states(kind):
     ids, mask = vocab.encode(toks)
     model = QuantumAttentionModel(vocab, 2, n_qubits=3, n_layers=2, n_heads=2, head=kind,
                                   generator=torch.Generator().manual_seed(0))
-    logits, weights = model(ids, mask, return_weights=True)
-    states = model.token_states(ids)
+    logits, weights = model(TokenBatch(ids, mask), return_weights=True)
+    states = ExactEvaluator().states(model.cells(TokenBatch(ids, mask)).__class__(
+        model.cells(TokenBatch(ids, mask)).angles, model.cells(TokenBatch(ids, mask)).index, mask))
     outs, ref_w = zip(*(h(states, mask) for h in model.heads))
     feats = torch.cat(outs, -1)
     m = mask.unsqueeze(-1).float()

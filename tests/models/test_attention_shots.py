@@ -1,4 +1,4 @@
-"""Shot-based inference of quantum attention models through pytket (qnlp.models.attention.shots).
+"""Attention models run on pytket backends (qnlp.models.attention.evaluators, .circuits).
 
 References are independent of the code under test: the torch statevector engine (states.py,
 heads.py, model.forward) for translations and estimates; tolerances of shot estimates come from
@@ -12,24 +12,23 @@ import torch
 
 from qnlp.errors import ConfigError
 from qnlp.models.attention.heads import fidelity_scores
-from qnlp.models.attention.model import position_phases
+from qnlp.models.attention.evaluators import position_phases as _phases
 from qnlp.models.attention.states import circuit_unitary, pauli_expectations, prepare_states, z_expectation
 
 pytest.importorskip("pytket.extensions.qiskit")
 pytest.importorskip("qiskit_aer")
 
-from qnlp.models.attention.shots import (  # noqa: E402
-    CircuitRunner,
-    _Structure,
-    logits_from_estimates,
-    shot_estimates,
-    token_circuit,
-)
+from qnlp.models.attention.circuits import estimate, measured_template, token_circuit  # noqa: E402
+from qnlp.models.attention.evaluators import BackendEvaluator, ExactEvaluator  # noqa: E402
 
 pytestmark = pytest.mark.aer
 
 from tests.models.toy import TOY_X, TOY_Y  # noqa: E402
 SHOTS = 8192
+
+
+def position_phases(n, freq):
+    return _phases(torch.arange(n, dtype=torch.float32), freq)
 
 
 # -- translation -------------------------------------------------------------------------------
@@ -62,8 +61,8 @@ def test_token_circuit_with_positional_phases_and_head():
 def test_overlap_structures_equal_exact_fidelity(kind):
     """Compute-uncompute P(0..0) and swap-test 2 P(0) - 1 both equal |<q|k>|**2 exactly."""
     d, g = 3, torch.Generator().manual_seed(7)
-    s = _Structure(kind, "-", True, 2, d, 1)
-    s.build("cnot", measure=False)
+    template, symbols = measured_template(kind, "-", 2, d, 1, positional=True)
+    read = template.n_bits
     for _ in range(3):
         w = [torch.rand(2, d, 2, generator=g) * 6.3 for _ in range(2)]
         ph = [torch.rand(d, generator=g) for _ in range(2)]
@@ -73,12 +72,24 @@ def test_overlap_structures_equal_exact_fidelity(kind):
         exact = float(fidelity_scores(q[None], k[None])[0, 0, 0])
         values = np.concatenate([w[0].numpy().ravel(), ph[0].numpy(), hq.numpy().ravel(),
                                  w[1].numpy().ravel(), ph[1].numpy(), hk.numpy().ravel()]) / np.pi
-        circ = s.template.copy()
-        circ.symbol_substitution(dict(zip(s.symbols, map(float, values))))
+        circ = _unmeasured(template)
+        circ.symbol_substitution(dict(zip(symbols, map(float, values))))
         p = np.abs(circ.get_statevector()) ** 2
         n = circ.n_qubits
-        p = p.reshape((2,) * n).sum(axis=tuple(range(s.read, n))).reshape(-1)
-        assert float(s.estimate(p)[0]) == pytest.approx(exact, abs=1e-5)
+        p = p.reshape((2,) * n).sum(axis=tuple(range(read, n))).reshape(-1)
+        assert float(estimate(kind, p)[0]) == pytest.approx(exact, abs=1e-5)
+
+
+def _unmeasured(template):
+    from pytket import Circuit
+
+    circ = Circuit()
+    for q in template.qubits:
+        circ.add_qubit(q)
+    for cmd in template.get_commands():
+        if cmd.op.type.name != "Measure":
+            circ.add_gate(cmd.op, cmd.args)
+    return circ
 
 
 def test_basis_structures_give_pauli_expectations():
@@ -88,11 +99,10 @@ def test_basis_structures_give_pauli_expectations():
     exact = pauli_expectations(psi)[0].numpy()
     values = np.concatenate([w[0].numpy().ravel(), head.numpy().ravel()]) / np.pi
     for j, basis in enumerate("XYZ"):
-        s = _Structure("basis", basis, False, 2, d, 2)
-        s.build("cnot", measure=False)
-        circ = s.template.copy()
-        circ.symbol_substitution(dict(zip(s.symbols, map(float, values))))
-        est = s.estimate(np.abs(circ.get_statevector()) ** 2)
+        template, symbols = measured_template("basis", basis, 2, d, 2, positional=False)
+        circ = _unmeasured(template)
+        circ.symbol_substitution(dict(zip(symbols, map(float, values))))
+        est = estimate("basis", np.abs(circ.get_statevector()) ** 2)
         np.testing.assert_allclose(est, exact[j * d:(j + 1) * d], atol=2e-6)
     assert float(z_expectation(psi)[0]) == pytest.approx(exact[2 * d], abs=1e-6)
 
@@ -103,7 +113,7 @@ def trained(request):
     from qnlp.estimators.attention import QuantumAttentionClassifier
 
     clf = QuantumAttentionClassifier(head=request.param, n_qubits=3, n_layers=1, epochs=15,
-                                     positional=True, seed=0)
+                                     positional=True, random_state=0)
     return clf.fit(TOY_X, TOY_Y)
 
 
@@ -111,15 +121,41 @@ def test_aer_state_reproduces_exact_forward(trained):
     """Through pytket's state simulator the estimates are exact, so the whole shot pipeline
     (translation, deduplication, slot assembly, classical rest) must reproduce ``forward``."""
     exact = trained.predict_proba(TOY_X)
-    via_tket = trained.predict_proba(TOY_X, backend="aer-state")
+    via_tket = _clone(trained, backend="aer-state").predict_proba(TOY_X)
     np.testing.assert_allclose(via_tket, exact, atol=1e-5)
+    batch = next(trained._batches(TOY_X))
+    with torch.no_grad():  # the same forward in float64 against the state simulator: 1e-8
+        ref = torch.softmax(trained.model_(batch, evaluator=ExactEvaluator(torch.complex128)), -1).numpy()
+    np.testing.assert_allclose(via_tket, ref, rtol=0, atol=1e-8)
+
+
+def _clone(clf, **params):
+    import copy
+
+    return copy.deepcopy(clf).set_params(**params)
+
+
+def _batch(clf):
+    return next(clf._batches(TOY_X))
 
 
 def _estimates(clf, backend, shots, seed):
-    ids, mask, words = clf._inputs(clf._tokens(TOY_X))
-    runner = CircuitRunner(backend, shots=shots, seed=seed)
-    heads, report = shot_estimates(clf.model_, ids, mask, words, runner=runner)
-    return heads, mask, report
+    batch = _batch(clf)
+    evaluator = BackendEvaluator(backend, shots=shots, seed=seed)
+    cells = clf.model_.cells(batch)
+    with torch.no_grad():
+        heads = evaluator.quantities(cells, clf.model_.heads)
+    return heads, batch, evaluator.report
+
+
+class _Given:
+    """An evaluator that returns given quantities (to differentiate the classical rest)."""
+
+    def __init__(self, quantities):
+        self.q = quantities
+
+    def quantities(self, cells, heads):
+        return self.q
 
 
 def _sigma(kind, exact):
@@ -138,12 +174,12 @@ def runs(trained):
 
 
 def test_shot_estimates_within_five_standard_errors(runs):
-    exact, shots, mask, report = runs
+    exact, shots, _, report = runs
     assert report.n_unique < report.n_circuits  # repeated words are run once
     for e, s in zip(exact, shots):
         for name, ref in e.items():
             ref, est = ref.numpy(), s[name].numpy()
-            tol = 5 * _sigma(name, ref) + 1e-6
+            tol = 5 * _sigma("scores" if name == "scores" else "pauli", ref) + 1e-6
             assert np.all(np.abs(est - ref) <= tol), (name, np.abs(est - ref).max())
 
 
@@ -151,9 +187,9 @@ def test_probabilities_within_propagated_shot_noise(trained, runs):
     """|p_shots - p_exact| <= 5 * sum_i |dp/de_i| sigma_i: a bound on the standard deviation of
     the first-order error that holds under any correlation between estimates (a word shared by
     several slots has one estimate)."""
-    exact, shots, mask, _ = runs
+    exact, shots, batch, _ = runs
     leaves = [{k: v.clone().requires_grad_(True) for k, v in e.items()} for e in exact]
-    probs = torch.softmax(logits_from_estimates(trained.model_, leaves, mask), -1)[:, 0]
+    probs = torch.softmax(trained.model_(batch, evaluator=_Given(leaves)), -1)[:, 0]
     bound = np.zeros(len(TOY_X))
     flat = [(v, _sigma(k, v.detach().numpy())) for e in leaves for k, v in e.items()]
     for i in range(len(TOY_X)):
@@ -162,33 +198,33 @@ def test_probabilities_within_propagated_shot_noise(trained, runs):
                        for g, (_, s) in zip(grads, flat) if g is not None)
     p_exact = trained.predict_proba(TOY_X)[:, 0]
     with torch.no_grad():
-        p_shots = torch.softmax(logits_from_estimates(trained.model_, shots, mask), -1)[:, 0].numpy()
+        p_shots = torch.softmax(trained.model_(batch, evaluator=_Given(shots)), -1)[:, 0].numpy()
     assert np.all(np.abs(p_shots - p_exact) <= 5 * bound + 1e-6), (np.abs(p_shots - p_exact), bound)
 
 
 def test_same_seed_same_result_regardless_of_batching(trained):
-    whole = trained.predict_proba(TOY_X, backend="aer", shots=200, seed=5)
-    split = np.concatenate([trained.predict_proba(TOY_X[:3], backend="aer", shots=200, seed=5),
-                            trained.predict_proba(TOY_X[3:][::-1], backend="aer", shots=200, seed=5)[::-1]])
+    on_aer = _clone(trained, backend="aer", shots=200, random_state=5)
+    whole = on_aer.predict_proba(TOY_X)
+    split = np.concatenate([on_aer.predict_proba(TOY_X[:3]), on_aer.predict_proba(TOY_X[3:][::-1])[::-1]])
     # identical estimates; the float64 classical rest then differs by rounding only (padding
     # widths differ), while one differing estimate would move p by ~1/sqrt(shots)
     np.testing.assert_allclose(whole, split, rtol=0, atol=1e-12)
-    other = trained.predict_proba(TOY_X, backend="aer", shots=200, seed=6)
+    other = _clone(on_aer, random_state=6).predict_proba(TOY_X)
     assert np.abs(whole - other).max() > 1e-4
-    labels = trained.predict(TOY_X, backend="aer", shots=200, seed=5)
+    labels = on_aer.predict(TOY_X)
     np.testing.assert_array_equal(labels, trained.classes_[whole.argmax(1)])
 
 
 def test_errors(trained):
     with pytest.raises(ConfigError, match="shot backend"):
-        trained.predict_proba(TOY_X, shots=100)
+        _clone(trained, shots=100).predict_proba(TOY_X)
     with pytest.raises(ConfigError, match="shot count"):
-        trained.predict_proba(TOY_X, backend="aer")
-    with pytest.raises(ConfigError, match="not a pytket backend"):
-        trained.predict_proba(TOY_X, backend="exact", shots=100)
+        _clone(trained, backend="aer").predict_proba(TOY_X)
+    with pytest.raises(ConfigError, match="does not run pytket circuits"):
+        BackendEvaluator("exact", shots=100)
     with pytest.raises(ConfigError, match="unknown backend"):
-        trained.predict_proba(TOY_X, backend="no-such-backend", shots=100)
+        _clone(trained, backend="no-such-backend", shots=100).predict_proba(TOY_X)
     with pytest.raises(ConfigError, match="shots must be"):
-        trained.predict_proba(TOY_X, backend="aer", shots=0)
+        _clone(trained, backend="aer", shots=0).predict_proba(TOY_X)
     with pytest.raises(ConfigError, match="fidelity_method"):
-        trained.predict_proba_report(TOY_X, backend="aer", shots=10, fidelity_method="hadamard")
+        _clone(trained, backend="aer", shots=10, fidelity_method="hadamard").predict_proba(TOY_X)

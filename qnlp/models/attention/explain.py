@@ -1,7 +1,7 @@
 """Attention maps of a fitted quantum attention classifier (``qnlp explain``).
 
-:func:`explain_sentence` runs the model on one sentence with ``return_weights=True`` and returns
-an :class:`AttentionExplanation`: the tokens, the per-head weights ``(n_heads, T, T)`` (row ``t``
+An attention estimator's ``explain(sentence)`` runs the model on one sentence with
+``return_weights=True`` and returns an :class:`AttentionExplanation` (built by :func:`explanation`): the tokens, the per-head weights ``(n_heads, T, T)`` (row ``t``
 = query token ``t``, column ``s`` = key token ``s``; every row sums to 1), the prediction, and
 :attr:`~AttentionExplanation.received`, the attention each token receives averaged over query
 tokens and heads (it sums to 1 over the tokens). :func:`draw_attention` writes the weights as a
@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qnlp.errors import ConfigError, ParseError
+from qnlp.errors import ConfigError
 
 
 #: label of the sentence-embedding token some models prepend (``sentence_token=True``)
@@ -87,51 +87,24 @@ class AttentionExplanation:
         }
 
 
-def explain_sentence(clf, sentence: str) -> AttentionExplanation:
-    """Attention weights and prediction of a fitted ``QuantumAttentionClassifier`` on ``sentence``.
+def explanation(sentence: str, tokens: list, unknown: list, weights, probabilities, classes, *,
+                prefix: str | None = None) -> AttentionExplanation:
+    """An :class:`AttentionExplanation` from a model's outputs on one sentence.
 
-    Raises
-    ------
-    ParseError
-        If ``sentence`` is empty or has no tokens (the tokeniser keeps letters, digits, ``!``, ``?``).
-    ConfigError
-        If ``clf`` is not a fitted quantum attention classifier.
+    ``weights`` is the model's list of per-head weights ``(1, T, T)``; ``prefix`` names the token
+    the model prepended (:data:`SENTENCE_TOKEN`, :data:`DISCOCAT_TOKEN`) when there is one.
     """
-    import torch
-
-    from qnlp.estimators.attention import QuantumAttentionClassifier, _torch_threads
-    from qnlp.models.attention.states import tokenize
-
-    if not isinstance(clf, QuantumAttentionClassifier) or not hasattr(clf, "model_"):
-        raise ConfigError(f"explain needs a fitted QuantumAttentionClassifier, got {type(clf).__name__}")
-    if not isinstance(sentence, str) or not sentence.strip():
-        raise ParseError("empty or whitespace-only sentence")
-    tokens = tokenize(sentence)[:clf.max_len]
-    if not tokens:
-        raise ParseError(f"no tokens in {sentence!r} (the attention tokeniser keeps letters, digits, '!' and '?')")
-    ids, mask, words = clf._inputs([tokens])
-    embed = getattr(clf, "_embed", None)  # contextual embeddings (source="minilm") are extra inputs
-    emb = embed([sentence]) if embed is not None else None
-    extra = () if emb is None else emb.batch(np.arange(1), ids.shape[1])
-    with torch.no_grad(), _torch_threads(clf.n_threads):
-        logits, weights = clf.model_(ids, mask, words, *extra, return_weights=True)
-    probs = torch.softmax(logits, -1)[0].double().numpy()
-    w = torch.stack([h[0] for h in weights]).double().numpy()  # (H, T, T)
-    known = clf.vocab_.index
-    unknown = [t not in known for t in tokens]
-    if w.shape[-1] == len(tokens) + 1 and getattr(clf.model_, "sentence_token", False):
-        tokens, unknown = [SENTENCE_TOKEN] + tokens, [False] + unknown  # prepended by the model
-    elif w.shape[-1] == len(tokens) + 1 and getattr(clf.model_, "discocat_token", False):
-        tokens, unknown = [DISCOCAT_TOKEN] + tokens, [False] + unknown
+    w = np.stack([np.asarray(h[0], dtype=float) for h in weights])  # (H, T, T)
+    tokens, unknown = list(tokens), list(unknown)
+    if prefix is not None and w.shape[-1] == len(tokens) + 1:
+        tokens, unknown = [prefix] + tokens, [False] + unknown
     if w.shape[-1] != len(tokens):
         raise ConfigError(f"the model returned {w.shape[-1]} attention columns for {len(tokens)} tokens")
+    probs = np.asarray(probabilities, dtype=float)
     return AttentionExplanation(
-        sentence=sentence,
-        tokens=list(tokens),
-        unknown=unknown,
-        weights=w,
-        label=str(clf.classes_[int(np.argmax(probs))]),
-        probabilities={str(c): float(p) for c, p in zip(clf.classes_, probs)},
+        sentence=sentence, tokens=tokens, unknown=unknown, weights=w,
+        label=str(classes[int(np.argmax(probs))]),
+        probabilities={str(c): float(p) for c, p in zip(classes, probs)},
     )
 
 

@@ -86,7 +86,10 @@ def head_features(columns: torch.Tensor, params: dict, *, kind: str = "gaussian"
         raise ConfigError(f"unknown attention head {kind!r}; valid: {', '.join(HEADS)}")
     dim, n = columns.shape
     n_qubits = int(math.log2(dim))
-    u = circuit_unitary(torch.stack([params["query"], params["key"], params["value"]]), dtype=columns.dtype)
+    angles = torch.stack([params["query"], params["key"], params["value"]])
+    if columns.dtype == torch.complex128:  # reference precision: rotations in float64 too
+        angles = angles.double()
+    u = circuit_unitary(angles, dtype=columns.dtype)
     obs = _observables(n_qubits, columns.dtype)
     if kind == "gaussian":
         circ = u[[0, 1] + [2] * (3 * n_qubits)]
@@ -101,20 +104,37 @@ def head_features(columns: torch.Tensor, params: dict, *, kind: str = "gaussian"
     return {"query": moved[0], "key": moved[1], "values": expect}
 
 
+def attend_quantities(quantities: dict, params: dict, mask: torch.Tensor | None = None,
+                      *, kind: str = "gaussian", bias: torch.Tensor | None = None
+                      ) -> tuple[torch.Tensor, torch.Tensor]:
+    """The classical rest of a head: weights from its quantities, then the weighted values.
+
+    ``quantities``: ``"values"`` ``(B, T, 3d)``; gaussian ``"q"``, ``"k"`` ``(B, T)``; fidelity
+    ``"scores"`` ``(B, T, T)`` (raw overlaps, scaled here by ``exp(log_scale)``). Exact or
+    estimated from shots (:mod:`qnlp.models.attention.evaluators`): the same code either way.
+    """
+    values = quantities["values"]
+    if kind == "gaussian":
+        weights = gaussian_weights(quantities["q"], quantities["k"], mask, bias)
+    elif kind == "fidelity":
+        scores = quantities["scores"] * params["log_scale"].to(quantities["scores"].dtype).exp()
+        weights = masked_softmax(scores if bias is None else scores - bias.to(scores.dtype), mask)
+    else:
+        raise ConfigError(f"unknown attention head {kind!r}; valid: {', '.join(HEADS)}")
+    return weights @ values.to(weights.dtype), weights
+
+
 def attend_features(features: dict, params: dict, mask: torch.Tensor | None = None,
                     *, kind: str = "gaussian", bias: torch.Tensor | None = None
                     ) -> tuple[torch.Tensor, torch.Tensor]:
     """:func:`attend` from :func:`head_features` gathered to ``(..., B, T)`` (token axes last)."""
-    values = features["values"].permute(1, 2, 0)  # (B, T, 3d)
+    quantities = {"values": features["values"].permute(1, 2, 0)}
     if kind == "gaussian":
-        weights = gaussian_weights(features["query"], features["key"], mask, bias)
-    elif kind == "fidelity":
-        qs, ks = features["query"].permute(1, 2, 0), features["key"].permute(1, 2, 0)
-        scores = fidelity_scores(qs, ks) * params["log_scale"].exp()
-        weights = masked_softmax(scores if bias is None else scores - bias, mask)
+        quantities["q"], quantities["k"] = features["query"], features["key"]
     else:
-        raise ConfigError(f"unknown attention head {kind!r}; valid: {', '.join(HEADS)}")
-    return weights @ values, weights
+        quantities["scores"] = fidelity_scores(features["query"].permute(1, 2, 0),
+                                               features["key"].permute(1, 2, 0))
+    return attend_quantities(quantities, params, mask, kind=kind, bias=bias)
 
 
 def attend(token_states: torch.Tensor, params: dict, mask: torch.Tensor | None = None,
@@ -192,14 +212,8 @@ class AttentionHead(torch.nn.Module):
     def forward(self, token_states, mask=None, distances=None):
         return attend(token_states, self.params(), mask, kind=self.kind, bias=self.bias(distances))
 
-    def attend_distinct(self, columns: torch.Tensor, inverse: torch.Tensor, mask=None, distances=None):
-        """:meth:`forward` for ``token_states = columns.T[inverse]``, without building them.
-
-        ``columns`` ``(2**d, U)`` holds each distinct token state once (batch-last) and
-        ``inverse`` ``(B, T)`` picks a column per position. A token's features depend only on
-        its own state, so they are computed for the ``U`` distinct states and then gathered.
-        """
-        params = self.params()
-        feats = head_features(columns, params, kind=self.kind)
-        return attend_features({k: v[..., inverse] for k, v in feats.items()}, params, mask,
-                               kind=self.kind, bias=self.bias(distances))
+    def attend(self, quantities: dict, mask=None, distances=None):
+        """Outputs ``(B, T, 3d)`` and weights ``(B, T, T)`` from this head's quantities
+        (see :func:`attend_quantities`)."""
+        bias = self.bias(None if distances is None else distances.to(quantities["values"].dtype))
+        return attend_quantities(quantities, self.params(), mask, kind=self.kind, bias=bias)

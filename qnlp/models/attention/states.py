@@ -16,7 +16,6 @@ not once per token.
 from __future__ import annotations
 
 import math
-import re
 from functools import lru_cache
 
 import numpy as np
@@ -27,27 +26,6 @@ from qnlp.errors import CircuitTooLargeError, ConfigError
 #: Largest register a token state may use.
 MAX_QUBITS = 8
 ENTANGLERS = ("cnot", "cz")
-
-_TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?|[!?]")
-
-
-def tokenize(text: str) -> list[str]:
-    """Lowercase word tokens (letters/digits with an optional apostrophe suffix, ``!`` and ``?``).
-
-    >>> tokenize("It's GREAT!! 10/10")
-    ["it's", 'great', '!', '!', '10', '10']
-    """
-    return _TOKEN.findall(text.lower())
-
-
-def token_spans(text: str) -> list[tuple[int, int]]:
-    """Character spans, in ``text`` (lower-casing keeps offsets), of :func:`tokenize`'s tokens.
-
-    >>> token_spans("It's GREAT!")
-    [(0, 4), (5, 10), (10, 11)]
-    """
-    return [m.span() for m in _TOKEN.finditer(text.lower())]
-
 
 def check_qubits(n_qubits: int) -> int:
     """Validate a register size (1..:data:`MAX_QUBITS`)."""

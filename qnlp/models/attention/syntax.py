@@ -21,7 +21,7 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from qnlp.models.attention.states import token_spans
+from qnlp.text import token_spans
 
 
 def tree_distances(heads: Sequence[int]) -> np.ndarray:

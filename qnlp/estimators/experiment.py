@@ -1,0 +1,122 @@
+"""Train one classifier on a dataset and score it: the runs behind ``qnlp train``, benchmark
+pipelines and the tables in ``docs/``.
+
+Each function takes a loaded :class:`~qnlp.datasets.Dataset`, fits on its training split, scores
+train and test, and returns a flat dict of JSON-ready values (optionally saving the model).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+
+from qnlp.errors import DatasetError
+
+#: estimator parameters that a run's own arguments set (not part of its ``settings``)
+RUN_PARAMETERS = ("random_state", "seed", "verbose")
+
+
+def train_one(dataset, *, parser: str, ansatz: str, backend: str, epochs: int, seed: int,
+              n_layers: int = 1, ob_map: dict | None = None, rewrite: Sequence[str] = (),
+              learning_rate: float = 0.2, batch_size: int | None = None, optimizer: str = "adam",
+              out: str | Path | None = None, progress: Callable | None = None,
+              shots: int | None = None) -> dict:
+    """Train one DisCoCat classifier on ``dataset`` (a loaded Dataset) and evaluate it."""
+    from qnlp.estimators import QuantumTextClassifier
+
+    if dataset.task != "classification":
+        raise DatasetError(f"dataset {dataset.name!r} is a {dataset.task} dataset, not classification")
+    clf = QuantumTextClassifier(parser=parser, ansatz=ansatz, backend=backend, epochs=epochs,
+                                random_state=seed, n_layers=n_layers, ob_map=ob_map, rewrite=tuple(rewrite),
+                                learning_rate=learning_rate, batch_size=batch_size, optimizer=optimizer,
+                                shots=shots, verbose=progress is not None)
+    t0 = time.perf_counter()
+    callbacks = [progress] if progress is not None else []
+    clf.fit(dataset.train.texts, dataset.train.labels, callbacks=callbacks)
+    fit_seconds = time.perf_counter() - t0
+    train_acc = float(np.mean(clf.predict(dataset.train.texts) == np.asarray(dataset.train.labels)))
+    test_acc = float(np.mean(clf.predict(dataset.test.texts) == np.asarray(dataset.test.labels)))
+    result = {
+        "dataset": dataset.name,
+        "seed": seed,
+        "parser": clf.parser_.name,
+        "ansatz": clf.ansatz_.name,
+        "backend": getattr(clf.backend_, "name", str(backend)),
+        "test_accuracy": test_acc,
+        "train_accuracy": train_acc,
+        "train_seconds": round(clf.history_.train_seconds, 4),
+        "fit_seconds": round(fit_seconds, 3),
+        "epochs": epochs,
+        "n_parameters": clf.model_.n_parameters,
+        "n_qubits_max": int(clf.n_qubits_max_),
+        "n_train": len(dataset.train),
+        "n_test": len(dataset.test),
+        "parser_fallbacks": int(clf.fallback_count_),
+        "rewrite_fallbacks": int(clf.rewrite_fallback_count_),
+    }
+    if out is not None:
+        clf.save(out)
+        result["model_dir"] = str(out)
+    return result
+
+
+def summarise(results: list[dict]) -> dict:
+    """Mean and standard deviation over seeds of the numeric metrics."""
+    out = {"n_seeds": len(results)}
+    for key in ("test_accuracy", "train_accuracy", "train_seconds"):
+        vals = np.asarray([r[key] for r in results], dtype=float)
+        out[key + "_mean"] = float(vals.mean())
+        out[key + "_sd"] = float(vals.std(ddof=1)) if len(vals) > 1 else 0.0
+    return out
+
+
+def train_attention_one(dataset, *, seed: int, settings: dict, out: str | Path | None = None) -> dict:
+    """Train one :class:`QuantumAttentionClassifier` on ``dataset`` (a loaded Dataset) and evaluate it."""
+    import numpy as np
+
+    from qnlp.registry import registry
+
+    from qnlp.estimators.loading import ATTENTION
+
+    if dataset.task != "classification":
+        raise DatasetError(f"dataset {dataset.name!r} is a {dataset.task} dataset, not classification")
+    clf = registry.make("model", ATTENTION, random_state=seed, **settings)
+    clf.fit(dataset.train.texts, dataset.train.labels)
+    train_acc = float(np.mean(clf.predict(dataset.train.texts) == np.asarray(dataset.train.labels)))
+    test_acc = float(np.mean(clf.predict(dataset.test.texts) == np.asarray(dataset.test.labels)))
+    result = {
+        "model": ATTENTION,
+        "dataset": dataset.name,
+        "seed": seed,
+        "head": clf.head,
+        "n_heads": int(clf.n_heads),
+        "n_layers": int(clf.n_layers),
+        "qubits_per_token": int(clf.n_qubits),
+        "test_accuracy": test_acc,
+        "train_accuracy": train_acc,
+        "train_seconds": round(float(sum(r.seconds for r in clf.history_)), 4),
+        "fit_seconds": round(clf.fit_seconds_, 3),
+        "epochs": int(clf.epochs),
+        "n_parameters": int(clf.n_parameters_),
+        "circuit_depth": int(clf.circuit_depth()["total"]),
+        "n_train": len(dataset.train),
+        "n_test": len(dataset.test),
+        "settings": {k: v for k, v in clf.get_params().items() if k not in RUN_PARAMETERS},
+    }
+    if out is not None:
+        clf.save(out)
+        result["model_dir"] = str(out)
+    return result
+
+
+def summarise(results: list[dict]) -> dict:
+    """Mean and standard deviation over seeds of the numeric metrics."""
+    out = {"n_seeds": len(results)}
+    for key in ("test_accuracy", "train_accuracy", "train_seconds"):
+        vals = np.asarray([r[key] for r in results], dtype=float)
+        out[key + "_mean"] = float(vals.mean())
+        out[key + "_sd"] = float(vals.std(ddof=1)) if len(vals) > 1 else 0.0
+    return out

@@ -1,0 +1,53 @@
+"""Small helpers shared by several stages (no heavy imports at module level)."""
+
+from __future__ import annotations
+
+import json
+from typing import Sequence
+
+from qnlp.errors import ConfigError
+
+
+class torch_threads:
+    """Temporarily set torch's intra-op thread count (``None``: leave it).
+
+    The tensors of the attention models are tiny, so one thread avoids thread-pool overhead
+    (10-100x on a busy machine). The setting is process-wide; it is restored on exit.
+    """
+
+    def __init__(self, n):
+        self.n = n
+
+    def __enter__(self):
+        import torch
+
+        self.old = torch.get_num_threads()
+        if self.n:
+            torch.set_num_threads(int(self.n))
+        return self
+
+    def __exit__(self, *exc):
+        import torch
+
+        torch.set_num_threads(self.old)
+
+
+def parse_key_values(items: Sequence[str]) -> dict:
+    """``["head=fidelity", "n_heads=2"]`` -> ``{"head": "fidelity", "n_heads": 2}``.
+
+    Values are read as JSON (``2``, ``0.003``, ``true``, ``null``), else kept as strings.
+
+    >>> parse_key_values(["n_heads=2", "head=fidelity", "init_from=null"])
+    {'n_heads': 2, 'head': 'fidelity', 'init_from': None}
+    """
+    out = {}
+    for item in items:
+        key, sep, value = str(item).partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise ConfigError(f"expects KEY=VALUE, got {item!r}")
+        try:
+            out[key] = json.loads(value)
+        except json.JSONDecodeError:
+            out[key] = value
+    return out

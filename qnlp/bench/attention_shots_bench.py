@@ -40,7 +40,8 @@ def run(dataset: str, seed: int, head: str, backends, shots: int, limit: int | N
                  agree=1.0, circuits=0.0, before=0.0, seconds=time.perf_counter() - t0)]
     for name in backends:
         t0 = time.perf_counter()
-        p, rep = clf.predict_proba_report(X, backend=name, shots=shots, seed=shot_seed)
+        p, rep = clf.set_params(backend=name, shots=shots, random_state=shot_seed).predict_proba_report(X)
+        clf.set_params(backend=None, shots=None, random_state=seed)
         dp = np.abs(p[:, 0] - p_exact[:, 0])
         rows.append(dict(dataset=dataset, head=head, backend=name, shots=shots, n=len(X),
                          accuracy=float((clf.classes_[p.argmax(1)] == y).mean()),

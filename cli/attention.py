@@ -13,11 +13,9 @@ from pathlib import Path
 from typing import Sequence
 
 from qnlp.errors import ConfigError, ParseError
-from qnlp.estimators.loading import ATTENTION, load_model, model_kind
-from qnlp.estimators.experiment import train_attention_one  # noqa: F401  (used by main)
+from qnlp.estimators.loading import load_model, model_kind
+from qnlp.estimators.experiment import RUN_PARAMETERS, train_attention_one  # noqa: F401  (used by main)
 
-#: estimator parameters ``--set`` may not change (``--seed`` and ``--quiet`` own them)
-_NOT_SETTABLE = ("random_state", "verbose", "callbacks")
 
 
 # -- settings ---------------------------------------------------------------------------------------
@@ -30,7 +28,7 @@ def parse_settings(items: Sequence[str]) -> dict:
     from qnlp.utils import parse_key_values
     from qnlp.estimators.attention import QuantumAttentionClassifier
 
-    valid = sorted(set(QuantumAttentionClassifier().get_params()) - set(_NOT_SETTABLE))
+    valid = sorted(set(QuantumAttentionClassifier().get_params()) - set(RUN_PARAMETERS))
     try:
         out = parse_key_values(items)
     except ConfigError as exc:

@@ -125,9 +125,7 @@ def draw_diagrams(diagrams, path: str | Path, titles: Sequence[str] | None = Non
     one row per diagram, its title above it, all at the same scale. Written atomically.
 
     ``options`` go to lambeq's ``Diagram.draw`` (``draw_type_labels``, ``fontsize``, ...)."""
-    import os
     import textwrap
-    import uuid
 
     import matplotlib
 
@@ -135,13 +133,14 @@ def draw_diagrams(diagrams, path: str | Path, titles: Sequence[str] | None = Non
     import matplotlib.pyplot as plt
     from lambeq.backend.drawing.mat_backend import MatBackend
 
+    from qnlp.utils import save_figure
+
     path = check_draw_path(path)
     diagrams = list(diagrams)
     if not diagrams:
         raise ConfigError("--draw: nothing to draw")
     titles = [str(t) for t in titles] if titles is not None else [""] * len(diagrams)
     fig = plt.figure()
-    tmp = None
     try:
         axes = []
         for d in diagrams:
@@ -183,18 +182,10 @@ def draw_diagrams(diagrams, path: str | Path, titles: Sequence[str] | None = Non
                     (a0, b0), (a1, b1) = ax.transData.inverted().transform(ink)
                     widened.append((a0 - 0.2, a1 + 0.2, b0 - 0.2, b1 + 0.2))
                 limits = widened
-        fmt = path.suffix.lower()[1:]
         dpi = min(120.0, 16000.0 / max(width, height))  # at most 16,000 pixels a side
-        tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.tmp")  # beside it: same file system
-        with open(tmp, "xb") as fh:  # not mkstemp: the drawing gets the usual (umask) permissions
-            fig.savefig(fh, format=fmt, dpi=dpi, facecolor="white")
-        os.replace(tmp, path)
-        tmp = None
+        return save_figure(fig, path, dpi=dpi, facecolor="white")
     finally:
         plt.close(fig)
-        if tmp is not None and os.path.exists(tmp):
-            os.unlink(tmp)
-    return path
 
 
 def read_sentences(sentences: Sequence[str], input_file: str | None) -> list[str]:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import uuid
+from pathlib import Path
 from typing import Sequence
 
 from qnlp.errors import ConfigError
@@ -51,3 +54,19 @@ def parse_key_values(items: Sequence[str]) -> dict:
         except json.JSONDecodeError:
             out[key] = value
     return out
+
+
+def save_figure(fig, path, **options) -> Path:
+    """Save a matplotlib figure to ``path`` atomically: a temporary file beside it (same file
+    system, the usual umask permissions), then ``os.replace``; nothing is left on failure.
+    ``options`` go to ``fig.savefig`` (the format is the file's extension)."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        with open(tmp, "xb") as fh:
+            fig.savefig(fh, format=path.suffix.lower()[1:], **options)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path

@@ -107,6 +107,19 @@ def _derive_seed(seed: int, key: str, names: Sequence[str]) -> int:
     return int.from_bytes(digest[:4], "little") & 0x7FFFFFFF
 
 
+def without_measurements(circuit):
+    """A copy of a pytket circuit without its measurements (for state backends)."""
+    from pytket import Circuit as TkCircuit
+
+    clean = TkCircuit()
+    for q in circuit.qubits:
+        clean.add_qubit(q)
+    for cmd in circuit.get_commands():
+        if cmd.op.type.name != "Measure":
+            clean.add_gate(cmd.op, cmd.args)
+    return clean
+
+
 def _placeholder(k: int):
     import sympy
 
@@ -276,17 +289,7 @@ class TketBackend(Backend):
                 f"circuit {position}{label} needs {n_log} qubits; backend {self.name!r} has "
                 f"{n_dev}. Use fewer qubits per type (ob_map) or a larger device."
             )
-        circ = structure.template.copy()
-        if self.uses_state:
-            from pytket import Circuit as TkCircuit
-
-            clean = TkCircuit()
-            for q in circ.qubits:
-                clean.add_qubit(q)
-            for cmd in circ.get_commands():
-                if cmd.op.type.name != "Measure":
-                    clean.add_gate(cmd.op, cmd.args)
-            circ = clean
+        circ = without_measurements(structure.template) if self.uses_state else structure.template.copy()
         try:
             self._default_pass().apply(circ)
             for p in self.extra_passes:

@@ -20,10 +20,41 @@ import torch
 from sklearn.utils.validation import check_is_fitted
 
 from qnlp.errors import ConfigError
-
 from qnlp.estimators.attention_base import FORMAT_VERSION, _AttentionClassifier  # noqa: F401
 
+#: The training parameters both estimators share, documented once.
+_TRAINING_PARAMETERS = """epochs, batch_size, learning_rate, weight_decay
+        Adam training settings (``batch_size=None``: full batch).
+    unk_rate : float
+        Word dropout to the unknown-word row during training (per-word sources).
+    max_len : int or None
+        Tokens kept per text.
+    random_state : int
+        Seeds initialisation, shuffling, word dropout and the validation split (one
+        ``torch.Generator``; sklearn's name for it).
+    warm_start : bool
+        A second ``fit`` continues from the fitted parameters (same classes and vocabulary
+        extended by new words) instead of starting again.
+    early_stopping : bool
+        Hold out ``validation_fraction`` of the training data (stratified), score it after every
+        epoch, stop after ``n_iter_no_change`` epochs without an improvement of ``tol`` and keep
+        the best epoch's parameters (as ``MLPClassifier``).
+    validation_fraction, n_iter_no_change, tol
+        See ``early_stopping``.
+    callbacks : sequence of callables or None
+        Each is called with every epoch's :class:`~qnlp.training.loop.EpochRecord`.
+    n_threads : int or None
+        torch threads during fit/predict (restored afterwards); ``None`` leaves torch's setting.
+    verbose : bool"""
 
+
+def _documented(cls):
+    """Fill the shared training-parameter section into ``cls``'s docstring."""
+    cls.__doc__ = cls.__doc__ % {"training_parameters": _TRAINING_PARAMETERS}
+    return cls
+
+
+@_documented
 class QuantumAttentionClassifier(_AttentionClassifier):
     """Quantum self-attention network (QSANN-style) on raw sentences.
 
@@ -102,8 +133,6 @@ class QuantumAttentionClassifier(_AttentionClassifier):
         ``weight_decay`` pulls towards the pretrained values rather than zero, so words that the
         new data lacks keep their pretrained states. ``"sst2"``: the bundled model pretrained
         on SST-2 train (:func:`~qnlp.models.attention.pretrained.resolve_pretrained`).
-    learning_rate : float
-        Adam's step size.
     backend : str, TketBackend, pytket Backend or None
         Where :meth:`predict`, :meth:`predict_proba` and :meth:`decision_function` evaluate the
         circuits: ``None`` or ``"exact"`` for the exact torch engine (training's forward), or a
@@ -114,29 +143,7 @@ class QuantumAttentionClassifier(_AttentionClassifier):
         Shots per circuit on ``backend`` (required unless it returns states).
     fidelity_method : {"inverse", "swap"}
         Circuit of the fidelity head's overlaps on a backend.
-    epochs, batch_size, learning_rate, weight_decay
-        Adam training settings (``batch_size=None``: full batch).
-    unk_rate : float
-        Word dropout to the unknown-word row during training (per-word sources).
-    max_len : int or None
-        Tokens kept per text.
-    random_state : int
-        Seeds initialisation, shuffling, word dropout and the validation split (one
-        ``torch.Generator``; sklearn's name for it).
-    warm_start : bool
-        A second ``fit`` continues from the fitted parameters (same classes and vocabulary
-        extended by new words) instead of starting again.
-    early_stopping : bool
-        Hold out ``validation_fraction`` of the training data (stratified), score it after every
-        epoch, stop after ``n_iter_no_change`` epochs without an improvement of ``tol`` and keep
-        the best epoch's parameters (as ``MLPClassifier``).
-    validation_fraction, n_iter_no_change, tol
-        See ``early_stopping``.
-    callbacks : sequence of callables or None
-        Each is called with every epoch's :class:`~qnlp.training.loop.EpochRecord`.
-    n_threads : int or None
-        torch threads during fit/predict (restored afterwards); ``None`` leaves torch's setting.
-    verbose : bool
+    %(training_parameters)s
 
     Attributes
     ----------
@@ -146,7 +153,8 @@ class QuantumAttentionClassifier(_AttentionClassifier):
     discocat_coverage_ : float
         ``source="discocat"``: share of training tokens whose state is a DisCoCat word box.
     last_shot_report_ : ShotReport
-        What the last prediction on a backend ran (circuits, distinct circuits, seconds).
+        What the last prediction on a backend ran (circuits, distinct circuits, seconds);
+        ``None`` after an exact prediction.
     """
 
     def __init__(self, *, head="gaussian", n_qubits=4, n_layers=2, n_heads=1, source="word",
@@ -320,6 +328,7 @@ class QuantumAttentionClassifier(_AttentionClassifier):
             if self.shots is not None:
                 raise ConfigError(f"shots={self.shots!r} needs a shot backend, e.g. backend='aer'; "
                                   "backend=None is the exact engine")
+            self.last_shot_report_ = None  # (no circuits run)
             return None
         evaluator = BackendEvaluator(self.backend, shots=self.shots, seed=self.random_state,
                                      fidelity_method=self.fidelity_method)
@@ -330,9 +339,10 @@ class QuantumAttentionClassifier(_AttentionClassifier):
         """:meth:`predict_proba` on ``backend`` with its
         :class:`~qnlp.models.attention.evaluators.ShotReport`."""
         probs = self.predict_proba(X)
-        return probs, getattr(self, "last_shot_report_", None)
+        return probs, self.last_shot_report_
 
 
+@_documented
 class ClassicalAttentionClassifier(_AttentionClassifier):
     """Classical softmax self-attention baseline, sized to match a quantum configuration.
 
@@ -344,30 +354,7 @@ class ClassicalAttentionClassifier(_AttentionClassifier):
     init_from : path, fitted estimator or None
         As in :class:`QuantumAttentionClassifier` (a saved :class:`ClassicalAttentionClassifier`;
         its widths are kept).
-    learning_rate : float
-    epochs, batch_size, learning_rate, weight_decay
-        Adam training settings (``batch_size=None``: full batch).
-    unk_rate : float
-        Word dropout to the unknown-word row during training (per-word sources).
-    max_len : int or None
-        Tokens kept per text.
-    random_state : int
-        Seeds initialisation, shuffling, word dropout and the validation split (one
-        ``torch.Generator``; sklearn's name for it).
-    warm_start : bool
-        A second ``fit`` continues from the fitted parameters (same classes and vocabulary
-        extended by new words) instead of starting again.
-    early_stopping : bool
-        Hold out ``validation_fraction`` of the training data (stratified), score it after every
-        epoch, stop after ``n_iter_no_change`` epochs without an improvement of ``tol`` and keep
-        the best epoch's parameters (as ``MLPClassifier``).
-    validation_fraction, n_iter_no_change, tol
-        See ``early_stopping``.
-    callbacks : sequence of callables or None
-        Each is called with every epoch's :class:`~qnlp.training.loop.EpochRecord`.
-    n_threads : int or None
-        torch threads during fit/predict (restored afterwards); ``None`` leaves torch's setting.
-    verbose : bool
+    %(training_parameters)s
     """
 
     def __init__(self, *, n_qubits=4, n_layers=2, n_heads=1, init_from=None, learning_rate=0.01,

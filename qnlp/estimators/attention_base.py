@@ -100,7 +100,7 @@ class _AttentionClassifier(TextClassifier):
                 centre = transfer_parameters(prior.model_, self.model_, copy_readout=same)
         ids, mask, words = self._encoded(tokens)
         extra = self._text_inputs(texts, train=True)
-        train, held = self._validation_split(targets, gen)
+        fit_idx, held = self._validation_split(targets, gen)
         unk_rate = float(self.unk_rate)
 
         def batch(idx, train=False):
@@ -112,24 +112,21 @@ class _AttentionClassifier(TextClassifier):
             b_ids, b_mask = b_ids[:, :width], b_mask[:, :width]
             return TokenBatch(b_ids, b_mask, words) if extra is None else extra.batch(b_ids, b_mask, words, idx)
 
-        def on_train(idx, train=False):
-            return batch(train_idx[idx], train)
+        def on_fit_set(idx, train=False):  # batches of the examples trained on
+            return batch(fit_idx[idx], train)
 
-        train_idx = train
-        validation = None
-        if held is not None:
-            def validation():
-                logits = self.model_(batch(held))
-                return float((logits.argmax(1).numpy() == targets[held]).mean())
+        def held_out_accuracy():
+            return float((self.model_(batch(held)).argmax(1).numpy() == targets[held]).mean())
 
         t0 = time.perf_counter()
         with torch_threads(self.n_threads):
             if prior is not None and not same:  # other classes: a linear probe sets the read-out
-                _linear_probe(self.model_, on_train, targets[train], centre, seed=int(self.random_state))
+                _linear_probe(self.model_, on_fit_set, targets[fit_idx], centre, seed=int(self.random_state))
             history = train_module(
-                self.model_, on_train, targets[train], epochs=int(self.epochs), batch_size=self.batch_size,
+                self.model_, on_fit_set, targets[fit_idx], epochs=int(self.epochs), batch_size=self.batch_size,
                 learning_rate=float(self.learning_rate), weight_decay=float(self.weight_decay), generator=gen,
-                decay_centre=centre, callbacks=list(self.callbacks or ()), validation=validation,
+                decay_centre=centre, callbacks=list(self.callbacks or ()),
+                validation=None if held is None else held_out_accuracy,
                 patience=int(self.n_iter_no_change) if held is not None else None, tol=float(self.tol),
                 verbose=bool(self.verbose))
         self.history_ = (list(self.history_) if warm else []) + history

@@ -160,7 +160,7 @@ class QuantumTextClassifier(TextClassifier):
         says now (the trained weights are the same on every backend)."""
         from qnlp.backends import make_backend
 
-        if self.backend is self.backend_ or self.backend == getattr(self, "_backend_param_", self.backend):
+        if self.backend is self._backend_param_ or self.backend == self._backend_param_:
             return
         self.backend_ = make_backend(self.backend) if isinstance(self.backend, str) else self.backend
         self._backend_param_ = self.backend

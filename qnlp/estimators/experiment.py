@@ -16,7 +16,7 @@ import numpy as np
 from qnlp.errors import DatasetError
 
 #: estimator parameters that a run's own arguments set (not part of its ``settings``)
-RUN_PARAMETERS = ("random_state", "seed", "verbose")
+RUN_PARAMETERS = ("random_state", "verbose", "callbacks")
 
 
 def train_one(dataset, *, parser: str, ansatz: str, backend: str, epochs: int, seed: int,
@@ -27,8 +27,7 @@ def train_one(dataset, *, parser: str, ansatz: str, backend: str, epochs: int, s
     """Train one DisCoCat classifier on ``dataset`` (a loaded Dataset) and evaluate it."""
     from qnlp.estimators import QuantumTextClassifier
 
-    if dataset.task != "classification":
-        raise DatasetError(f"dataset {dataset.name!r} is a {dataset.task} dataset, not classification")
+    _check_classification(dataset)
     clf = QuantumTextClassifier(parser=parser, ansatz=ansatz, backend=backend, epochs=epochs,
                                 random_state=seed, n_layers=n_layers, ob_map=ob_map, rewrite=tuple(rewrite),
                                 learning_rate=learning_rate, batch_size=batch_size, optimizer=optimizer,
@@ -37,8 +36,7 @@ def train_one(dataset, *, parser: str, ansatz: str, backend: str, epochs: int, s
     callbacks = [progress] if progress is not None else []
     clf.fit(dataset.train.texts, dataset.train.labels, callbacks=callbacks)
     fit_seconds = time.perf_counter() - t0
-    train_acc = float(np.mean(clf.predict(dataset.train.texts) == np.asarray(dataset.train.labels)))
-    test_acc = float(np.mean(clf.predict(dataset.test.texts) == np.asarray(dataset.test.labels)))
+    test_acc, train_acc = _accuracy(clf, dataset.test), _accuracy(clf, dataset.train)
     result = {
         "dataset": dataset.name,
         "seed": seed,
@@ -57,36 +55,18 @@ def train_one(dataset, *, parser: str, ansatz: str, backend: str, epochs: int, s
         "parser_fallbacks": int(clf.fallback_count_),
         "rewrite_fallbacks": int(clf.rewrite_fallback_count_),
     }
-    if out is not None:
-        clf.save(out)
-        result["model_dir"] = str(out)
-    return result
-
-
-def summarise(results: list[dict]) -> dict:
-    """Mean and standard deviation over seeds of the numeric metrics."""
-    out = {"n_seeds": len(results)}
-    for key in ("test_accuracy", "train_accuracy", "train_seconds"):
-        vals = np.asarray([r[key] for r in results], dtype=float)
-        out[key + "_mean"] = float(vals.mean())
-        out[key + "_sd"] = float(vals.std(ddof=1)) if len(vals) > 1 else 0.0
-    return out
+    return _saved(clf, result, out)
 
 
 def train_attention_one(dataset, *, seed: int, settings: dict, out: str | Path | None = None) -> dict:
     """Train one :class:`QuantumAttentionClassifier` on ``dataset`` (a loaded Dataset) and evaluate it."""
-    import numpy as np
-
+    from qnlp.estimators.loading import ATTENTION
     from qnlp.registry import registry
 
-    from qnlp.estimators.loading import ATTENTION
-
-    if dataset.task != "classification":
-        raise DatasetError(f"dataset {dataset.name!r} is a {dataset.task} dataset, not classification")
+    _check_classification(dataset)
     clf = registry.make("model", ATTENTION, random_state=seed, **settings)
     clf.fit(dataset.train.texts, dataset.train.labels)
-    train_acc = float(np.mean(clf.predict(dataset.train.texts) == np.asarray(dataset.train.labels)))
-    test_acc = float(np.mean(clf.predict(dataset.test.texts) == np.asarray(dataset.test.labels)))
+    test_acc, train_acc = _accuracy(clf, dataset.test), _accuracy(clf, dataset.train)
     result = {
         "model": ATTENTION,
         "dataset": dataset.name,
@@ -106,10 +86,7 @@ def train_attention_one(dataset, *, seed: int, settings: dict, out: str | Path |
         "n_test": len(dataset.test),
         "settings": {k: v for k, v in clf.get_params().items() if k not in RUN_PARAMETERS},
     }
-    if out is not None:
-        clf.save(out)
-        result["model_dir"] = str(out)
-    return result
+    return _saved(clf, result, out)
 
 
 def summarise(results: list[dict]) -> dict:
@@ -120,3 +97,21 @@ def summarise(results: list[dict]) -> dict:
         out[key + "_mean"] = float(vals.mean())
         out[key + "_sd"] = float(vals.std(ddof=1)) if len(vals) > 1 else 0.0
     return out
+
+
+def _check_classification(dataset) -> None:
+    if dataset.task != "classification":
+        raise DatasetError(f"dataset {dataset.name!r} is a {dataset.task} dataset, not classification")
+
+
+def _accuracy(clf, split) -> float:
+    """Accuracy of ``clf`` on a dataset split (labels compared as the estimator returns them)."""
+    return float(np.mean(clf.predict(split.texts) == np.asarray(split.labels)))
+
+
+def _saved(clf, result: dict, out) -> dict:
+    """``result``, with ``model_dir`` once ``clf`` is saved to ``out`` (when given)."""
+    if out is not None:
+        clf.save(out)
+        result["model_dir"] = str(out)
+    return result

@@ -43,7 +43,7 @@ def train_module(module: torch.nn.Module, batch_fn, targets: np.ndarray, *, epoc
                  batch_size: int | None, learning_rate: float, weight_decay: float,
                  generator: torch.Generator, decay_centre: dict | None = None,
                  callbacks: Sequence[Callable] = (), validation: Callable | None = None,
-                 patience: int | None = None, tol: float = 1e-4, optimizer=None,
+                 patience: int | None = None, tol: float = 1e-4,
                  verbose: bool = False) -> list[EpochRecord]:
     """Adam on cross-entropy with shuffled mini-batches drawn from ``generator``.
 
@@ -66,8 +66,6 @@ def train_module(module: torch.nn.Module, batch_fn, targets: np.ndarray, *, epoc
     patience : int, optional
         With ``validation``: stop when the score has not improved by ``tol`` for this many epochs
         and restore the parameters of the best epoch (as scikit-learn's ``early_stopping``).
-    optimizer : torch.optim.Optimizer, optional
-        Continue with this optimizer (``warm_start``); default a fresh :func:`adam`.
 
     Returns
     -------
@@ -79,8 +77,7 @@ def train_module(module: torch.nn.Module, batch_fn, targets: np.ndarray, *, epoc
     anchored = []
     if decay_centre is not None and weight_decay:
         anchored = [(p, decay_centre[name]) for name, p in module.named_parameters()]
-    opt = optimizer or adam(module.parameters(), lr=learning_rate,
-                            weight_decay=0.0 if anchored else weight_decay)
+    opt = adam(module.parameters(), lr=learning_rate, weight_decay=0.0 if anchored else weight_decay)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(1, epochs))
     history: list[EpochRecord] = []
     best, best_state, stale = -np.inf, None, 0
@@ -129,5 +126,4 @@ def train_module(module: torch.nn.Module, batch_fn, targets: np.ndarray, *, epoc
     if best_state is not None:
         module.load_state_dict(best_state)
     module.eval()
-    train_module.last_optimizer = opt
     return history

@@ -81,15 +81,9 @@ def test_overlap_structures_equal_exact_fidelity(kind):
 
 
 def _unmeasured(template):
-    from pytket import Circuit
+    from qnlp.backends.tket import without_measurements
 
-    circ = Circuit()
-    for q in template.qubits:
-        circ.add_qubit(q)
-    for cmd in template.get_commands():
-        if cmd.op.type.name != "Measure":
-            circ.add_gate(cmd.op, cmd.args)
-    return circ
+    return without_measurements(template)
 
 
 def test_basis_structures_give_pauli_expectations():

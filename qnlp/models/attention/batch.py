@@ -13,7 +13,7 @@ engine and a pytket backend can each prepare them their own way.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -51,10 +51,6 @@ class TokenBatch:
 
     def __len__(self) -> int:
         return int(self.ids.shape[0])
-
-    def with_ids(self, ids: torch.Tensor) -> "TokenBatch":
-        """The same batch with other token ids (word dropout)."""
-        return replace(self, ids=ids)
 
 
 @dataclass
@@ -130,11 +126,11 @@ class TokenCells:
     def n_layers(self) -> int:
         return int(self.angles.shape[-3])
 
-    def phase_angles(self) -> torch.Tensor | None:
-        """``(T, d)`` RZ angles of every position (``None`` without positional phases)."""
+    def phase_angles(self, dtype: torch.dtype = torch.float32) -> torch.Tensor | None:
+        """``(T, d)`` RZ angles of every position in ``dtype`` (``None`` without positional phases)."""
         if self.frequencies is None:
             return None
-        return self.positions[:, None] * self.frequencies[None, :]
+        return self.positions.to(dtype)[:, None] * self.frequencies.to(dtype)[None, :]
 
     def prepend(self, angles: torch.Tensor) -> "TokenCells":
         """These cells with one token per text prepended at position 0: ``angles`` ``(B, L, d, 2)``.

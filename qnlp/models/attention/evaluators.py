@@ -183,8 +183,8 @@ class BackendEvaluator:
         d = cells.n_qubits
         with torch.no_grad():
             angles = _half_turns(cells.angles)  # (R, L, d, 2)
-            phases = None if cells.frequencies is None else _half_turns(
-                cells.positions.double()[:, None] * cells.frequencies.double()[None, :])  # (T, d)
+            phases = cells.phase_angles(torch.float64)
+            phases = None if phases is None else _half_turns(phases)  # (T, d)
             boxes = None if cells.box is None else cells.box_states.detach().to(torch.complex128).numpy()
         real = [(b, t) for b in range(b_size) for t in range(t_size) if bool(cells.mask[b, t])]
 

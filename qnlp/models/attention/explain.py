@@ -19,13 +19,13 @@ heatmap PNG, one panel per head.
 from __future__ import annotations
 
 import os
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from qnlp.errors import ConfigError
+from qnlp.utils import save_figure
 
 
 #: label of the sentence-embedding token some models prepend (``sentence_token=True``)
@@ -152,12 +152,4 @@ def draw_attention(explanation: AttentionExplanation, path: str | os.PathLike, *
     short = explanation.sentence if len(explanation.sentence) <= 80 else explanation.sentence[:77] + "..."
     note = "  (* unknown word)" if any(explanation.unknown) else ""
     fig.suptitle(title or f"{short!r} -> {explanation.label}{note}", fontsize=10)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        with open(tmp, "xb") as fh:
-            fig.savefig(fh, format="png")
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return path
+    return save_figure(fig, path)

@@ -22,7 +22,7 @@ from qnlp.errors import ConfigError
 from qnlp.models.attention.batch import TokenBatch, per_position
 from qnlp.models.attention.evaluators import ExactEvaluator
 from qnlp.models.attention.heads import HEADS, AttentionHead
-from qnlp.models.attention.sources import PAD, SOURCES, UNK, hash_features, make_source  # noqa: F401
+from qnlp.models.attention.sources import PAD, UNK, hash_features, make_source  # noqa: F401
 from qnlp.models.attention.states import check_qubits, circuit_depth
 
 EXACT = ExactEvaluator()
@@ -218,8 +218,7 @@ class QuantumAttentionModel(torch.nn.Module):
             distances = torch.nn.functional.pad(distances, (1, 0, 1, 0))
         feats, weights = self._attend(evaluator, cells, self.heads, mask, distances)
         if self.n_blocks > 1:
-            uniq, inverse = torch.unique(batch.ids, return_inverse=True)
-            base = self.token_source.row_angles(uniq, batch.words)[inverse]  # (B, T, L, d, 2)
+            base = cells.angles[cells.index]  # (B, T, L, d, 2): the word rows of block 1
             for heads, mixer in zip(self.blocks, self.mixers):
                 angles = base + _linear(mixer, feats).reshape(base.shape)
                 block = per_position(angles, mask)

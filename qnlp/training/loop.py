@@ -1,8 +1,11 @@
-"""The mini-batch training loop of torch modules (the attention models, their classical twins).
+"""The training loop of every model.
 
-:func:`train_module` runs Adam on cross-entropy over shuffled mini-batches with a cosine learning
-rate, optional weight decay towards given centres (fine-tuning), per-epoch callbacks, an optional
-validation score and early stopping. All randomness comes from the given ``torch.Generator``.
+:func:`run_epochs` is the skeleton all trainers share: epochs, timing, evaluation, callbacks and
+early stopping (:class:`EarlyStopping`). :func:`train_module` runs it with Adam on cross-entropy
+over shuffled mini-batches of a torch module (the attention models, their classical twins), with a
+cosine learning rate and optional weight decay towards given centres (fine-tuning); the DisCoCat
+:class:`~qnlp.training.trainer.Trainer` runs it with its own steps (Adam on exact gradients, or
+SPSA). All randomness comes from generators the caller seeds.
 """
 
 from __future__ import annotations
@@ -37,6 +40,79 @@ def adam(params, **kwargs) -> torch.optim.Adam:
         return torch.optim.Adam(params, fused=True, **kwargs)
     except (RuntimeError, TypeError, ValueError):
         return torch.optim.Adam(params, foreach=True, **kwargs)
+
+
+class EarlyStopping:
+    """Stop when a score has not improved by ``tol`` for ``patience`` evaluations, and give back
+    the state of the best one (as scikit-learn's ``early_stopping``).
+
+    Parameters
+    ----------
+    snapshot : callable
+        ``snapshot()`` -> a copy of the trained state (e.g. a module's ``state_dict``).
+    restore : callable
+        ``restore(state)`` puts a snapshot back.
+    patience : int
+    tol : float
+    """
+
+    def __init__(self, snapshot: Callable, restore: Callable, *, patience: int, tol: float = 1e-4):
+        self.snapshot, self.restore, self.patience, self.tol = snapshot, restore, int(patience), float(tol)
+        self.best, self.best_state, self.stale = -np.inf, None, 0
+
+    def update(self, score: float) -> bool:
+        """Record one score; whether to stop now."""
+        if score > self.best + self.tol:
+            self.best, self.stale, self.best_state = score, 0, self.snapshot()
+        else:
+            self.stale += 1
+        return self.stale >= self.patience
+
+    def finish(self) -> None:
+        """Put the best state back (nothing when no score was recorded)."""
+        if self.best_state is not None:
+            self.restore(self.best_state)
+
+
+def run_epochs(epochs: int, train_epoch: Callable[[int], float], evaluate: Callable, *,
+               callbacks: Sequence[Callable] = (), early_stopping: EarlyStopping | None = None,
+               score: Callable | None = None) -> list:
+    """The shared epoch loop.
+
+    Parameters
+    ----------
+    epochs : int
+    train_epoch : callable
+        ``train_epoch(epoch)`` (1-based) runs one epoch's steps and returns its mean loss.
+    evaluate : callable
+        ``evaluate(epoch, loss, seconds)`` -> the epoch's record, or ``None`` when this epoch is
+        not evaluated (``seconds`` is the training time of the epoch, evaluation excluded).
+    callbacks : sequence of callables
+        Each is called with every record.
+    early_stopping : EarlyStopping, optional
+        Fed ``score(record)`` after every record; the loop stops when it says so, and the best
+        state is restored at the end.
+
+    Returns
+    -------
+    list
+        The records, in order.
+    """
+    history = []
+    for epoch in range(1, epochs + 1):
+        t0 = time.perf_counter()
+        loss = train_epoch(epoch)
+        record = evaluate(epoch, loss, time.perf_counter() - t0)
+        if record is None:
+            continue
+        history.append(record)
+        for cb in callbacks:
+            cb(record)
+        if early_stopping is not None and early_stopping.update(score(record)):
+            break
+    if early_stopping is not None:
+        early_stopping.finish()
+    return history
 
 
 def train_module(module: torch.nn.Module, batch_fn, targets: np.ndarray, *, epochs: int,
@@ -79,10 +155,8 @@ def train_module(module: torch.nn.Module, batch_fn, targets: np.ndarray, *, epoc
         anchored = [(p, decay_centre[name]) for name, p in module.named_parameters()]
     opt = adam(module.parameters(), lr=learning_rate, weight_decay=0.0 if anchored else weight_decay)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(1, epochs))
-    history: list[EpochRecord] = []
-    best, best_state, stale = -np.inf, None, 0
-    for epoch in range(epochs):
-        t0 = time.perf_counter()
+
+    def train_epoch(epoch):
         module.train()
         order = torch.randperm(n, generator=generator)
         total = 0.0
@@ -102,28 +176,26 @@ def train_module(module: torch.nn.Module, batch_fn, targets: np.ndarray, *, epoc
             opt.step()
             total += float(loss.detach()) * len(idx)
         sched.step()
-        record = EpochRecord(epoch + 1, total / n, time.perf_counter() - t0)
+        return total / n
+
+    def evaluate(epoch, loss, seconds):
+        record = EpochRecord(epoch, loss, seconds)
         if validation is not None:
             module.eval()
             with torch.no_grad():
                 record.validation_score = float(validation())
-        history.append(record)
-        for cb in callbacks:
-            cb(record)
         if verbose:
             import sys
 
             extra = "" if record.validation_score is None else f", validation {record.validation_score:.4f}"
-            print(f"epoch {epoch + 1}: loss {record.loss:.4f}{extra}", file=sys.stderr)
-        if validation is not None and patience:
-            if record.validation_score > best + tol:
-                best, stale = record.validation_score, 0
-                best_state = {k: v.detach().clone() for k, v in module.state_dict().items()}
-            else:
-                stale += 1
-                if stale >= patience:
-                    break
-    if best_state is not None:
-        module.load_state_dict(best_state)
+            print(f"epoch {epoch}: loss {record.loss:.4f}{extra}", file=sys.stderr)
+        return record
+
+    stopper = None
+    if validation is not None and patience:
+        stopper = EarlyStopping(lambda: {k: v.detach().clone() for k, v in module.state_dict().items()},
+                                module.load_state_dict, patience=patience, tol=tol)
+    history = run_epochs(epochs, train_epoch, evaluate, callbacks=callbacks, early_stopping=stopper,
+                         score=lambda r: r.validation_score)
     module.eval()
     return history

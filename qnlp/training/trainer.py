@@ -14,6 +14,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from qnlp.errors import ConfigError
+from qnlp.training.loop import run_epochs
 
 
 @dataclass
@@ -107,9 +108,8 @@ class Trainer:
             from qnlp.training.optimizers import SPSAOptimizer
 
             spsa = SPSAOptimizer(a=self.learning_rate, rng=np.random.default_rng(self.seed))
-        start = time.perf_counter()
-        for epoch in range(1, self.epochs + 1):
-            t0 = time.perf_counter()
+
+        def train_epoch(epoch):
             losses = []
             for b in order_rng.permutation(len(batches)):
                 compiled, idx = batches[b]
@@ -129,13 +129,15 @@ class Trainer:
                         x, value = spsa.step(theta.detach().cpu().numpy(), f)
                         theta.copy_(torch.as_tensor(x))
                         losses.append(value)
-            evaluate = self.eval_every and (epoch % self.eval_every == 0 or epoch == self.epochs)
-            if evaluate:
-                log = self._evaluate(model, evaluation, y_all, len(circuits), epoch,
-                                     float(np.mean(losses)), time.perf_counter() - t0)
-                history.epochs.append(log)
-                for cb in self.callbacks:
-                    cb(log)
+            return float(np.mean(losses))
+
+        def evaluate(epoch, loss, seconds):
+            if not self._evaluated(epoch):
+                return None
+            return self._evaluate(model, evaluation, y_all, len(circuits), epoch, loss, seconds)
+
+        start = time.perf_counter()
+        history.epochs = run_epochs(self.epochs, train_epoch, evaluate, callbacks=self.callbacks)
         history.train_seconds = time.perf_counter() - start
         with torch.no_grad():
             theta[-1] = 0.0  # the neutral parameter stays at zero
@@ -162,28 +164,33 @@ class Trainer:
             p = model.predict_proba([circuits[i] for i in idx], config=config)
             return float(-np.log(np.clip(p[np.arange(len(idx)), y[idx]], 1e-9, None)).mean())
 
-        for epoch in range(1, self.epochs + 1):
-            t0, losses = time.perf_counter(), []
+        def train_epoch(epoch):
+            losses = []
             order = order_rng.permutation(n)
             for s in range(0, n, size):
                 idx = order[s : s + size]
                 x, value = spsa.step(model.weights.copy(), lambda v: loss_of(v, idx), mask=trainable)
                 model.weights = x
                 losses.append(value)
-            last = epoch == self.epochs
-            if self.eval_every and (epoch % self.eval_every == 0 or last):
-                pred = model.predict_proba(list(circuits), config=config).argmax(1)
-                val_acc = None
-                if len(val_circuits):
-                    vp = model.predict_proba(list(val_circuits), config=config).argmax(1)
-                    val_acc = float((vp == np.asarray(val_targets)).mean())
-                log = EpochLog(epoch, float(np.mean(losses)), float((pred == y).mean()), val_acc,
-                               time.perf_counter() - t0)
-                history.epochs.append(log)
-                for cb in self.callbacks:
-                    cb(log)
+            return float(np.mean(losses))
+
+        def evaluate(epoch, loss, seconds):
+            if not self._evaluated(epoch):
+                return None
+            pred = model.predict_proba(list(circuits), config=config).argmax(1)
+            val_acc = None
+            if len(val_circuits):
+                vp = model.predict_proba(list(val_circuits), config=config).argmax(1)
+                val_acc = float((vp == np.asarray(val_targets)).mean())
+            return EpochLog(epoch, loss, float((pred == y).mean()), val_acc, seconds)
+
+        history.epochs = run_epochs(self.epochs, train_epoch, evaluate, callbacks=self.callbacks)
         history.train_seconds = time.perf_counter() - start
         return history
+
+    def _evaluated(self, epoch: int) -> bool:
+        """Whether ``epoch`` is evaluated (every ``eval_every`` epochs and the last one)."""
+        return bool(self.eval_every) and (epoch % self.eval_every == 0 or epoch == self.epochs)
 
     def _batches(self, model, circuits):
         n = len(circuits)

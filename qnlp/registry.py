@@ -102,10 +102,6 @@ _BUILTIN = {
         "aer-state.v1": "qnlp.backends.providers:make_aer_state",
         "aer-noisy.v1": "qnlp.backends.providers:make_aer_noisy",
     },
-    "optimizer": {
-        "adam.v1": "qnlp.training.optimizers:make_adam",
-        "spsa.v1": "qnlp.training.optimizers:SPSAOptimizer",
-    },
     "model": {  # estimator classes; a model folder's config.json says which one it holds
         "discocat.v1": "qnlp.estimators.classifier:QuantumTextClassifier",
         "attention.v1": "qnlp.estimators.attention:QuantumAttentionClassifier",

@@ -508,12 +508,14 @@ class TketBackend(Backend):
         probs, kept = [], []
         for (structure, _, _), result, seed in zip(instances, results, seeds):
             qubits = structure.post_qubits + structure.open_qubits
+            unread = [q for q in structure.compiled.qubits if q not in set(qubits)]  # traced out
             try:
-                state = result.get_state(qbits=qubits)
+                state = result.get_state(qbits=qubits + unread)
             except Exception as exc:  # noqa: BLE001
                 raise BackendError(f"backend {self.name!r} returned no statevector: {exc}") from exc
             n_post = len(structure.post_qubits)
-            joint = (np.abs(np.asarray(state)) ** 2).reshape((2,) * len(qubits))
+            joint = (np.abs(np.asarray(state)) ** 2).reshape((2,) * (len(qubits) + len(unread)))
+            joint = joint.sum(axis=tuple(range(len(qubits), joint.ndim))) if unread else joint
             if config.shots is None:
                 p = joint[tuple(structure.post_values)] if n_post else joint
                 total = p.sum()

@@ -14,15 +14,3 @@ def cross_entropy(probs, targets):
 
     picked = probs.gather(1, targets.view(-1, 1)).squeeze(1)
     return -torch.log(picked.clamp_min(EPS)).mean()
-
-
-def binary_cross_entropy(p1, targets):
-    """Binary cross-entropy of the probability of class 1, ``p1`` ``(n,)``, against 0/1 targets."""
-    import torch
-
-    t = targets.to(p1.dtype)
-    p = p1.clamp(EPS, 1 - EPS)
-    return -(t * torch.log(p) + (1 - t) * torch.log(1 - p)).mean()
-
-
-LOSSES = {"cross_entropy": cross_entropy}

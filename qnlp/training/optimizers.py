@@ -7,13 +7,6 @@ from typing import Callable
 import numpy as np
 
 
-def make_adam(params, *, learning_rate: float = 0.05):
-    """torch's Adam over ``params``."""
-    import torch
-
-    return torch.optim.Adam(params, lr=learning_rate)
-
-
 class SPSAOptimizer:
     """Simultaneous perturbation stochastic approximation (Spall 1998).
 

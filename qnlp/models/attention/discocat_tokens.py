@@ -105,10 +105,12 @@ class DisCoCatTokenInputs:
         return self.compiled, gids, rows, self.circuits[idx]
 
 
-def box_states(word_boxes, theta: torch.Tensor, dim: int, dtype=torch.complex64
-               ) -> tuple[torch.Tensor, torch.Tensor]:
+def box_states(word_boxes, theta: torch.Tensor, dim: int) -> tuple[torch.Tensor, torch.Tensor]:
     """Which positions have a word box ``(B, T)`` and their states ``(B, T, dim)`` (the box's
-    ``k`` qubits first, then ``|0>``; normalised; zero elsewhere). Differentiable in ``theta``."""
+    ``k`` qubits first, then ``|0>``; zero elsewhere), complex128 and **not normalised**: each
+    evaluator normalises them in its own precision (:func:`normalised`). Differentiable in
+    ``theta``."""
+    dtype = torch.complex128
     compiled, gids, rows = word_boxes[:3]
     box = gids >= 0
     out = torch.zeros(*gids.shape, dim, dtype=dtype)
@@ -118,11 +120,15 @@ def box_states(word_boxes, theta: torch.Tensor, dim: int, dtype=torch.complex64
     for g in torch.unique(gids[box]).tolist():
         sel = gids == g
         vec = tensors[g][rows[sel]].reshape(int(sel.sum()), -1).to(dtype)
-        vec = vec / torch.linalg.vector_norm(vec, dim=1, keepdim=True).clamp_min(1e-12)
         full = torch.zeros(vec.shape[0], dim, dtype=dtype)
         full[:, torch.arange(vec.shape[1]) * (dim // vec.shape[1])] = vec
         out[sel] = full
     return box, out
+
+
+def normalised(states: torch.Tensor) -> torch.Tensor:
+    """States divided by their norms along the last axis (zero rows stay zero)."""
+    return states / torch.linalg.vector_norm(states, dim=-1, keepdim=True).clamp_min(1e-12)
 
 
 def sentence_probabilities(word_boxes, theta: torch.Tensor) -> torch.Tensor:

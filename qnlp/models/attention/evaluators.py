@@ -87,7 +87,9 @@ class ExactEvaluator:
             zero[0] = 1
             states = torch.where(empty[..., None], zero, states)
         if cells.box is not None:
-            states = torch.where(cells.box[..., None], cells.box_states.to(states.dtype), states)
+            from qnlp.models.attention.discocat_tokens import normalised
+
+            states = torch.where(cells.box[..., None], normalised(cells.box_states.to(states.dtype)), states)
         if cells.frequencies is not None:
             states = states * position_phases(cells.positions, cells.frequencies, self.dtype)
         return states
@@ -185,7 +187,11 @@ class BackendEvaluator:
             angles = _half_turns(cells.angles)  # (R, L, d, 2)
             phases = cells.phase_angles(torch.float64)
             phases = None if phases is None else _half_turns(phases)  # (T, d)
-            boxes = None if cells.box is None else cells.box_states.detach().to(torch.complex128).numpy()
+            boxes = None
+            if cells.box is not None:
+                from qnlp.models.attention.discocat_tokens import normalised
+
+                boxes = normalised(cells.box_states.detach().to(torch.complex128)).numpy()
         real = [(b, t) for b in range(b_size) for t in range(t_size) if bool(cells.mask[b, t])]
 
         def token(b, t, head_params):
@@ -193,7 +199,7 @@ class BackendEvaluator:
             amps = None
             parts = []
             if boxes is not None and bool(cells.box[b, t]):
-                amps = boxes[b, t] / np.linalg.norm(boxes[b, t])  # (normalised in float64)
+                amps = boxes[b, t]
             else:
                 row = int(cells.index[b, t])
                 parts.append(angles[row].ravel() if row >= 0 else np.zeros(angles[0].size))

@@ -100,7 +100,8 @@ class _AttentionClassifier(TextClassifier):
                 centre = transfer_parameters(prior.model_, self.model_, copy_readout=same)
         ids, mask, words = self._encoded(tokens)
         extra = self._text_inputs(texts, train=True)
-        fit_idx, held = self._validation_split(targets, gen)
+        fit_idx, held = self._validation_split(
+            targets, int(torch.randint(0, 2 ** 31 - 1, (1,), generator=gen)) if self.early_stopping else 0)
         unk_rate = float(self.unk_rate)
 
         def batch(idx, train=False):
@@ -139,24 +140,6 @@ class _AttentionClassifier(TextClassifier):
 
     def _before_fit(self, texts, labels) -> None:
         """Work before the vocabulary is built (e.g. a DisCoCat model to take states from)."""
-
-    def _validation_split(self, targets: np.ndarray, gen: torch.Generator):
-        """(training indices, held-out indices or ``None``) for ``early_stopping``."""
-        everything = np.arange(len(targets))
-        if not self.early_stopping:
-            return everything, None
-        from sklearn.model_selection import train_test_split
-
-        frac = float(self.validation_fraction)
-        if not 0 < frac < 1:
-            raise ConfigError(f"validation_fraction must be in (0, 1), got {self.validation_fraction!r}")
-        seed = int(torch.randint(0, 2 ** 31 - 1, (1,), generator=gen))
-        try:
-            train, held = train_test_split(everything, test_size=frac, stratify=targets, random_state=seed)
-        except ValueError as exc:
-            raise ValueError(f"early_stopping: cannot hold out {frac} of {len(targets)} examples "
-                             f"stratified by class ({exc})") from None
-        return np.sort(train), np.sort(held)
 
     def _prior(self):
         """The fitted model ``init_from`` names (``None``: train from scratch)."""

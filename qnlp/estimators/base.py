@@ -47,6 +47,26 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(f"labels {unknown} were not seen in training; classes: {self.classes_.tolist()}")
         return np.searchsorted(self.classes_, labels)
 
+    def _validation_split(self, targets: np.ndarray, seed: int):
+        """(training indices, held-out indices or ``None``): with ``early_stopping``, a stratified
+        ``validation_fraction`` of the training data is held out (as ``MLPClassifier``)."""
+        everything = np.arange(len(targets))
+        if not getattr(self, "early_stopping", False):
+            return everything, None
+        from sklearn.model_selection import train_test_split
+
+        from qnlp.errors import ConfigError
+
+        frac = float(self.validation_fraction)
+        if not 0 < frac < 1:
+            raise ConfigError(f"validation_fraction must be in (0, 1), got {self.validation_fraction!r}")
+        try:
+            train, held = train_test_split(everything, test_size=frac, stratify=targets, random_state=seed)
+        except ValueError as exc:
+            raise ValueError(f"early_stopping: cannot hold out {frac} of {len(targets)} examples "
+                             f"stratified by class ({exc})") from None
+        return np.sort(train), np.sort(held)
+
     def predict(self, X) -> np.ndarray:
         """Predicted labels (from ``classes_``)."""
         check_is_fitted(self, "classes_")

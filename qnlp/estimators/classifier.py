@@ -47,6 +47,15 @@ class QuantumTextClassifier(TextClassifier):
         ``set_params(backend="aer", shots=8192)`` a fitted model predicts through pytket.
     random_state : int
         Seeds initialisation, batching and dropout.
+    warm_start : bool
+        A second ``fit`` keeps the fitted pipeline and continues from the fitted parameters
+        (words new to it start fresh; the classes must be the same).
+    early_stopping : bool
+        Hold out ``validation_fraction`` of the training data (stratified), score it after every
+        epoch, stop after ``n_iter_no_change`` epochs without an improvement of ``tol`` in
+        accuracy and keep the best epoch's parameters (as ``MLPClassifier``).
+    validation_fraction, n_iter_no_change, tol
+        See ``early_stopping``.
     callbacks : sequence of callables or None
         Each is called with every evaluated epoch's :class:`~qnlp.training.trainer.EpochLog`.
     verbose : bool
@@ -64,8 +73,9 @@ class QuantumTextClassifier(TextClassifier):
 
     def __init__(self, *, parser="default", rewrite=(), ansatz="iqp", ob_map=None, n_layers=1,
                  backend="exact", epochs=120, batch_size=None, learning_rate=0.2, optimizer="adam",
-                 unk_rate=0.05, unknown_words="learn", shots=None, random_state=0, callbacks=None,
-                 verbose=False):
+                 unk_rate=0.05, unknown_words="learn", shots=None, random_state=0, warm_start=False,
+                 early_stopping=False, validation_fraction=0.1, n_iter_no_change=10, tol=1e-4,
+                 callbacks=None, verbose=False):
         self.parser = parser
         self.rewrite = rewrite
         self.ansatz = ansatz
@@ -80,6 +90,11 @@ class QuantumTextClassifier(TextClassifier):
         self.unknown_words = unknown_words
         self.shots = shots
         self.random_state = random_state
+        self.warm_start = warm_start
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
         self.callbacks = callbacks
         self.verbose = verbose
 
@@ -110,32 +125,53 @@ class QuantumTextClassifier(TextClassifier):
         from qnlp.models.discocat import DisCoCatModel
         from qnlp.training.trainer import Trainer
 
+        warm = bool(self.warm_start) and hasattr(self, "model_")
+        old_classes = getattr(self, "classes_", None)
         texts, targets = self._fit_labels(X, y)
-        self._resolve(len(self.classes_))
+        if warm and list(old_classes) != list(self.classes_):
+            raise ValueError(f"warm_start: the classes changed ({list(old_classes)} -> {list(self.classes_)})")
+        if not warm:
+            self._resolve(len(self.classes_))
+        fit_idx, held = self._validation_split(targets, int(self.random_state))
+        if held is not None and X_val is not None:
+            raise ValueError("give X_val/y_val or early_stopping=True, not both")
         t0 = time.perf_counter()
-        circuits = self.pipeline_.circuits(texts, progress=bool(self.verbose))
+        everything = self.pipeline_.circuits(texts, progress=bool(self.verbose))
         self.parse_seconds_ = time.perf_counter() - t0
+        circuits = everything if held is None else [everything[i] for i in fit_idx]
+        old = self.model_ if warm else None
         self.model_ = DisCoCatModel.from_circuits(circuits, list(self.classes_), backend=self.backend_,
                                                   seed=self.random_state, unknown_words=self.unknown_words)
+        if old is not None:  # continue from the fitted parameters of every symbol seen before
+            for i, s in enumerate(self.model_.symbols):
+                if s in old.index:
+                    self.model_.weights[i] = old.weights[old.index[s]]
         val_c, val_t = (), ()
-        if X_val is not None and y_val is not None:
+        if held is not None:
+            val_c, val_t = [everything[i] for i in held], targets[held]
+        elif X_val is not None and y_val is not None:
             val_c = self.pipeline_.circuits(check_texts(X_val))
             val_t = self._encode(y_val)
+        targets = targets[fit_idx]
         from qnlp.backends.base import RunConfig
 
         optimizer = self.optimizer if self.backend_.differentiable else "spsa"
         trainer = Trainer(epochs=self.epochs, batch_size=self.batch_size, learning_rate=self.learning_rate,
                           optimizer=optimizer, unk_rate=self.unk_rate, seed=self.random_state,
                           callbacks=[*(self.callbacks or ()), *callbacks],
-                          run_config=RunConfig(shots=self.shots, seed=self.random_state))
-        self.history_ = trainer.fit(self.model_, circuits, targets, val_circuits=val_c, val_targets=val_t)
-        self.n_iter_ = self.epochs
-        self.loss_curve_ = [e.loss for e in self.history_.epochs]
-        self.validation_scores_ = ([e.val_accuracy for e in self.history_.epochs]
-                                   if len(val_c) else None)
-        self.n_qubits_max_ = max(c.n_qubits for c in circuits)
-        self.fallback_count_ = sum(bool(c.meta.get("fallback")) for c in circuits)
-        self.rewrite_fallback_count_ = sum(bool(c.meta.get("rewrite_fallback")) for c in circuits)
+                          run_config=RunConfig(shots=self.shots, seed=self.random_state),
+                          patience=int(self.n_iter_no_change) if held is not None else None, tol=float(self.tol))
+        history = trainer.fit(self.model_, circuits, targets, val_circuits=val_c, val_targets=val_t)
+        self.n_iter_ = history.epochs[-1].epoch if history.epochs else self.epochs
+        if warm:
+            history.epochs = self.history_.epochs + history.epochs
+            history.train_seconds += self.history_.train_seconds
+        self.history_ = history
+        self.loss_curve_ = [e.loss for e in history.epochs]
+        self.validation_scores_ = [e.val_accuracy for e in history.epochs] if len(val_c) else None
+        self.n_qubits_max_ = max(c.n_qubits for c in everything)
+        self.fallback_count_ = sum(bool(c.meta.get("fallback")) for c in everything)
+        self.rewrite_fallback_count_ = sum(bool(c.meta.get("rewrite_fallback")) for c in everything)
         return self
 
     # -- prediction -------------------------------------------------------------------------
@@ -183,6 +219,7 @@ class QuantumTextClassifier(TextClassifier):
             "params": {k: v for k, v in self.get_params().items()
                        if isinstance(v, (str, int, float, bool, type(None), list, tuple, dict))},
             "model": self.model_.state(),
+            "classes": self.classes_.tolist(),  # as given (the model keeps them as strings)
             "n_qubits_max": int(self.n_qubits_max_),
         }
         config["params"]["rewrite"] = list(config["params"].get("rewrite", ()))
@@ -210,7 +247,7 @@ class QuantumTextClassifier(TextClassifier):
             clf.backend_ = make_backend(backend) if isinstance(backend, str) else backend
             clf.backend = clf._backend_param_ = backend
             clf.model_ = DisCoCatModel.from_state(config["model"], weights, clf.backend_)
-            clf.classes_ = classes_from_json(clf.model_.classes)
+            clf.classes_ = classes_from_json(config.get("classes", clf.model_.classes))
             clf.n_qubits_max_ = config.get("n_qubits_max", 0)
         except (KeyError, TypeError, ValueError) as exc:
             if isinstance(exc, (ConfigError, ParseError)):

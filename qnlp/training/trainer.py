@@ -14,7 +14,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from qnlp.errors import ConfigError
-from qnlp.training.loop import run_epochs
+from qnlp.training.loop import EarlyStopping, run_epochs
 
 
 @dataclass
@@ -55,12 +55,16 @@ class Trainer:
         Each is called with an :class:`EpochLog` after every evaluated epoch.
     run_config : RunConfig, optional
         Shots and seed when the model's backend is not differentiable (SPSA on its results).
+    patience, tol : int, float
+        With validation circuits and ``patience``: stop when the validation accuracy has not
+        improved by ``tol`` for ``patience`` evaluations and keep the best parameters
+        (:class:`~qnlp.training.loop.EarlyStopping`).
     """
 
     def __init__(self, *, epochs: int = 120, batch_size: int | None = None,
                  learning_rate: float = 0.2, optimizer: str = "adam", unk_rate: float = 0.05,
                  seed: int = 0, eval_every: int = 1, callbacks: Sequence[Callable] = (),
-                 run_config=None):
+                 run_config=None, patience: int | None = None, tol: float = 1e-4):
         self.epochs = epochs
         self.batch_size = batch_size
         self.learning_rate = learning_rate
@@ -70,6 +74,8 @@ class Trainer:
         self.eval_every = eval_every
         self.callbacks = list(callbacks)
         self.run_config = run_config
+        self.patience = patience
+        self.tol = tol
 
     def _check(self):
         if self.epochs < 0:
@@ -136,8 +142,16 @@ class Trainer:
                 return None
             return self._evaluate(model, evaluation, y_all, len(circuits), epoch, loss, seconds)
 
+        stopper = None
+        if self.patience and len(val_circuits):
+            def restore(state):
+                with torch.no_grad():
+                    theta.copy_(state)
+
+            stopper = EarlyStopping(lambda: theta.detach().clone(), restore, patience=self.patience, tol=self.tol)
         start = time.perf_counter()
-        history.epochs = run_epochs(self.epochs, train_epoch, evaluate, callbacks=self.callbacks)
+        history.epochs = run_epochs(self.epochs, train_epoch, evaluate, callbacks=self.callbacks,
+                                    early_stopping=stopper, score=lambda log: log.val_accuracy)
         history.train_seconds = time.perf_counter() - start
         with torch.no_grad():
             theta[-1] = 0.0  # the neutral parameter stays at zero

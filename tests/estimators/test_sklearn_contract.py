@@ -42,6 +42,15 @@ def test_labels_come_back_as_given(make, labels):
     assert np.all(np.isfinite(scores)), scores
 
 
+@pytest.mark.parametrize("labels", [Y_INT, Y_STR], ids=["int", "str"])
+def test_saved_models_keep_the_label_type(make, labels, tmp_path):
+    clf = make().fit(X, labels)
+    clf.save(tmp_path / "m")
+    again = type(clf).load(tmp_path / "m")
+    assert again.classes_.tolist() == clf.classes_.tolist()
+    assert again.predict(X).tolist() == clf.predict(X).tolist()
+
+
 def test_clone_pipeline_grid_search_and_pickle(make):
     est = make()
     assert clone(est).get_params() == est.get_params()
@@ -98,6 +107,18 @@ def test_backend_and_shots_are_parameters():
     on_aer = clf.set_params(backend="aer", shots=8192).predict_proba(X)
     assert np.abs(on_aer - exact).max() < 0.1
     assert clf.set_params(backend=None, shots=None).predict(X).tolist() == clf.classes_[exact.argmax(1)].tolist()
+
+
+def test_discocat_early_stopping_and_warm_start():
+    clf = QuantumTextClassifier(parser="cups", epochs=60, early_stopping=True, validation_fraction=0.25,
+                                n_iter_no_change=3).fit(X * 2, Y_STR * 2)
+    assert len(clf.validation_scores_) == len(clf.loss_curve_) == clf.n_iter_ < 60
+    warm = QuantumTextClassifier(parser="cups", epochs=5, warm_start=True).fit(X, Y_STR)
+    theta = warm.model_.weights.copy()
+    warm.set_params(epochs=0).fit(X, Y_STR)  # no steps: the parameters are carried over unchanged
+    np.testing.assert_array_equal(warm.model_.weights, theta)
+    with pytest.raises(ValueError, match="classes changed"):
+        warm.fit(X, Y_INT)
 
 
 def test_early_stopping_and_warm_start():

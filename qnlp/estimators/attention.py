@@ -247,7 +247,7 @@ class QuantumAttentionClassifier(_AttentionClassifier):
                 out[held, classes.index(c)] = probs[:, j]
         return out
 
-    def _text_inputs(self, texts, train: bool = False):
+    def _text_inputs(self, texts, train: bool = False, evaluator=None):
         from qnlp.models.attention.batch import TextInputs
 
         emb = None
@@ -263,17 +263,42 @@ class QuantumAttentionClassifier(_AttentionClassifier):
 
             distances = SyntaxDistances(texts, self.max_len)
         discocat = None
-        if self.discocat_token and self.source != "discocat":  # (discocat source: computed live)
+        if self.discocat_token and evaluator is not None:  # the sentence circuits on the backend too
+            discocat = self._discocat_on_backend(texts, evaluator)
+        elif self.discocat_token and self.source != "discocat":  # (discocat source: computed live)
             oof = getattr(self, "_oof_discocat", None)
             probs = oof if train and oof is not None else self.discocat_.predict_proba(texts)
-            order = [list(self.discocat_.classes_).index(c) for c in self.classes_]  # our class order
-            discocat = torch.as_tensor(probs[:, order], dtype=torch.float32)
+            discocat = torch.as_tensor(probs[:, self._discocat_order()], dtype=torch.float32)
         boxes = None
         if self.source == "discocat":
             boxes = self._word_boxes(texts)
             if train:
                 self.discocat_coverage_ = boxes.coverage
         return TextInputs(emb, distances, discocat, boxes)
+
+    def _discocat_order(self) -> list[int]:
+        """Columns of the DisCoCat model's probabilities in this estimator's class order."""
+        return [list(self.discocat_.classes_).index(c) for c in self.classes_]
+
+    def _discocat_on_backend(self, texts, evaluator) -> torch.Tensor:
+        """The DisCoCat sentence token's class probabilities from the sentence circuits run on
+        ``evaluator``'s backend (shots and seed included), with the parameters the token uses:
+        the DisCoCat model's, or the shared, further-trained ones with ``source="discocat"``."""
+        from qnlp.models.discocat import DisCoCatModel
+
+        dm = self.discocat_.model_
+        live = self.source == "discocat"
+        weights = self.model_.discocat_theta.detach().numpy() if live else dm.weights
+        model = DisCoCatModel(dm.symbols, weights, dm.classes, evaluator.backend, dm.unknown_words)
+        circuits = self.discocat_.circuits(texts, on_error="none")
+        parsed = [i for i, c in enumerate(circuits) if c is not None]
+        probs = np.full((len(texts), len(dm.classes)), 1.0 / len(dm.classes))
+        if parsed:
+            probs[parsed] = model.predict_proba([circuits[i] for i in parsed], config=evaluator.config)
+        probs = torch.as_tensor(probs[:, self._discocat_order()])
+        if live:  # as sentence_probabilities on the exact engine
+            probs = (probs / probs.sum(1, keepdim=True).clamp_min(1e-30)).clamp(1e-6, 1 - 1e-6)
+        return probs
 
     def _word_boxes(self, texts):
         """``source="discocat"``: each token's word box in its text's DisCoCat circuit."""

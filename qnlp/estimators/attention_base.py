@@ -45,16 +45,18 @@ class _AttentionClassifier(TextClassifier):
         ids, mask = vocab.encode(token_lists, self.max_len)
         return ids, mask, vocab.words
 
-    def _text_inputs(self, texts, train: bool = False):
-        """:class:`~qnlp.models.attention.batch.TextInputs` of ``texts`` (``None``: ids only)."""
+    def _text_inputs(self, texts, train: bool = False, evaluator=None):
+        """:class:`~qnlp.models.attention.batch.TextInputs` of ``texts`` (``None``: ids only);
+        ``evaluator``: the backend evaluator the batches will run on (``None``: exact)."""
         return None
 
-    def _batches(self, texts, size: int = 256):
-        """:class:`~qnlp.models.attention.batch.TokenBatch` es of ``texts``, ``size`` at a time."""
+    def _batches(self, texts, size: int = 256, evaluator=None):
+        """:class:`~qnlp.models.attention.batch.TokenBatch` es of ``texts``, ``size`` at a time
+        (inputs that need circuits of their own are computed on ``evaluator``'s backend)."""
         from qnlp.models.attention.batch import TokenBatch
 
         tokens = self._tokens(texts)
-        extra = self._text_inputs(texts)
+        extra = self._text_inputs(texts, evaluator=evaluator)
         for start in range(0, len(tokens), size):
             ids, mask, words = self._encoded(tokens[start:start + size])
             idx = np.arange(start, start + len(ids))
@@ -169,7 +171,7 @@ class _AttentionClassifier(TextClassifier):
         texts = check_texts(X)
         out = []
         with torch.no_grad(), torch_threads(self.n_threads):
-            for batch in self._batches(texts):
+            for batch in self._batches(texts, evaluator=evaluator):
                 out.append(self.model_(batch, evaluator=evaluator).double().numpy())
         return np.concatenate(out) if out else np.zeros((0, len(self.classes_)))
 

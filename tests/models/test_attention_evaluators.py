@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from tests.models.toy import FOOD_IT_X, FOOD_IT_Y, TOY_X, TOY_Y
+from tests.models.toy import FOOD_IT_X, FOOD_IT_Y, TOY_X, TOY_Y, on_backend
 
 pytest.importorskip("pytket.extensions.qiskit")
 pytestmark = pytest.mark.aer
@@ -51,3 +51,5 @@ def test_state_backend_equals_exact_forward(case):
     np.testing.assert_allclose(state, exact, rtol=0, atol=1e-8)
     # and the training path (complex64) is the same model to float32 precision
     np.testing.assert_allclose(clf.predict_proba(X[:4]), exact, rtol=0, atol=1e-5)
+    # the estimator on the state backend: every circuit there, the DisCoCat sentence circuits too
+    np.testing.assert_allclose(on_backend(clf, "aer-state").predict_proba(X[:4]), exact, rtol=0, atol=1e-5)

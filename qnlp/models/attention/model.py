@@ -186,6 +186,8 @@ class QuantumAttentionModel(torch.nn.Module):
         return cells if prefix is None else cells.prepend(prefix)
 
     def _discocat_probs(self, batch: TokenBatch) -> torch.Tensor:
+        if batch.discocat_probs is not None:  # precomputed (e.g. on a backend)
+            return batch.discocat_probs
         if self.source == "discocat" and batch.word_boxes is not None:
             from qnlp.models.attention.discocat_tokens import sentence_probabilities
 

@@ -312,35 +312,98 @@ def _parse_impl(sentences, parser, draw, input_file, as_json):
         typer.echo(f"drawing saved to {draw}", err=True)
 
 
-@app.command()
-def bench(
+bench_app = typer.Typer(help="Benchmark pipelines: models × datasets × seeds into a results store.",
+                        no_args_is_help=True)
+app.add_typer(bench_app, name="bench")
+
+
+@bench_app.command("run")
+def bench_run(
     pipeline: str = typer.Argument(..., help="Pipeline TOML file (see pipelines/)."),
-    out: Optional[str] = typer.Option(None, "--out", "-o", help="Folder for results.json and config.resolved.json."),
+    out: str = typer.Option(..., "--out", "-o", help="Run folder (results.sqlite); a rerun resumes it."),
+    workers: Optional[int] = typer.Option(None, "--workers", "-w", min=1,
+                                          help="Local Dask workers (default: the cores of this machine; 1 runs here)."),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Address of a running Dask scheduler."),
     as_json: bool = typer.Option(False, "--json"),
-    quiet: bool = typer.Option(False, "--quiet", "-q"),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ):
-    """Run a benchmark pipeline: datasets × seeds, mean ± sd per dataset."""
-    _run(_bench_impl, pipeline, out, as_json, quiet)
+    """Run every model × dataset × data seed × seed of a pipeline (resumes a killed run)."""
+    _run(_bench_run_impl, pipeline, out, workers, scheduler, as_json, quiet)
 
 
-def _bench_impl(pipeline, out, as_json, quiet):
-    from qnlp.bench.runner import load_pipeline, run_pipeline
+def _bench_run_impl(pipeline, out, workers, scheduler, as_json, quiet):
+    from qnlp.bench.pipeline import load_pipeline
+    from qnlp.bench.sweep import default_workers, run_sweep
+    from qnlp.errors import ConfigError
 
+    if workers is not None and scheduler is not None:
+        raise ConfigError("give --workers or --scheduler, not both")
     config = load_pipeline(pipeline)
     say = None if quiet else (lambda msg: typer.echo(msg, err=True))
-    result = run_pipeline(config, out, progress=say)
+    status = run_sweep(config, out, workers=(workers or default_workers()) if scheduler is None else 1,
+                       scheduler=scheduler, progress=say, bar=not quiet)
+    _print_bench(out, status, as_json)
+
+
+@bench_app.command("status")
+def bench_status(folder: str = typer.Argument(..., help="Run folder of `qnlp bench run`."),
+                 as_json: bool = typer.Option(False, "--json")):
+    """Done, failed and pending runs of a run folder."""
+    _run(_bench_status_impl, folder, as_json)
+
+
+def _bench_status_impl(folder, as_json):
+    from qnlp.bench.sweep import sweep_status
+
+    _print_bench(folder, sweep_status(folder), as_json, table=False)
+
+
+def _print_bench(folder, status, as_json, table: bool = True) -> None:
+    from qnlp.bench.store import ResultsStore
+
     if as_json:
-        _echo_json(result)
+        runs = [{k: r[k] for k in ("model", "kind", "dataset", "data_seed", "seed", "status", "error", "accuracy",
+                                   "macro_f1", "roc_auc", "train_seconds", "n_qubits", "n_parameters")}
+                for r in ResultsStore(folder).runs()] if table else None
+        _echo_json({**status, **({"runs": runs} if table else {})})
         return
-    typer.echo(f"pipeline {result['pipeline']}  ({config.model.parser}, {config.model.ansatz}, "
-               f"{config.model.epochs} epochs)")
-    typer.echo(f"{'dataset':<10}{'data seed':>10}{'seeds':>6}{'test acc':>18}{'train s':>16}")
-    for row in result["summary"]:
-        typer.echo(f"{row['dataset']:<10}{row['data_seed']:>10}{row['n_seeds']:>6}"
-                   f"{row['test_accuracy_mean']:>10.4f} ± {row['test_accuracy_sd']:.4f}"
-                   f"{row['train_seconds_mean']:>9.2f} ± {row['train_seconds_sd']:.2f}")
-    if out:
-        typer.echo(f"results saved to {out}/results.json", err=True)
+    typer.echo(f"pipeline {status['pipeline']}: {status['done']} done, {status['failed']} failed, "
+               f"{status['pending']} pending of {status['planned']} runs")
+    for e in status["errors"]:
+        typer.echo(f"  failed: {e['model']} on {e['dataset']} (data seed {e['data_seed']}, seed {e['seed']}): {e['error']}")
+    if table and status["done"]:
+        from qnlp.bench.tables import markdown_table, mean_sd
+
+        groups: dict = {}
+        for r in ResultsStore(folder).runs("done"):
+            groups.setdefault((r["dataset"], r["model"]), []).append(r["accuracy"])
+        typer.echo(markdown_table(["dataset", "model", "accuracy (mean ± sd)", "runs"],
+                                  [[d, m, mean_sd(v), len(v)] for (d, m), v in groups.items()]))
+
+
+@bench_app.command("report")
+def bench_report(folder: str = typer.Argument(..., help="Run folder of `qnlp bench run`."),
+                 out: Optional[str] = typer.Option(None, "--out", "-o",
+                                                   help="HTML file (default: FOLDER/report.html)."),
+                 as_json: bool = typer.Option(False, "--json")):
+    """Write a self-contained HTML report and a Markdown leaderboard of a run folder."""
+    _run(_bench_report_impl, folder, out, as_json)
+
+
+def _bench_report_impl(folder, out, as_json):
+    from pathlib import Path
+
+    from qnlp.bench.report import write_html, write_markdown
+    from qnlp.bench.store import ResultsStore
+
+    store = ResultsStore(folder)
+    html = write_html(store, Path(out) if out else Path(folder) / "report.html")
+    md = write_markdown(store, Path(folder) / "leaderboard.md")
+    if as_json:
+        _echo_json({"html": str(html), "markdown": str(md)})
+    else:
+        typer.echo(Path(md).read_text(encoding="utf-8"))
+        typer.echo(f"report written to {html} and {md}", err=True)
 
 
 @app.command("compile")

@@ -56,17 +56,29 @@ def parse_key_values(items: Sequence[str]) -> dict:
     return out
 
 
-def save_figure(fig, path, **options) -> Path:
-    """Save a matplotlib figure to ``path`` atomically: a temporary file beside it (same file
-    system, the usual umask permissions), then ``os.replace``; nothing is left on failure.
-    ``options`` go to ``fig.savefig`` (the format is the file's extension)."""
+def write_atomic(path, write, *, text: bool = False) -> Path:
+    """Write a file atomically: ``write(fh)`` fills a temporary file beside ``path`` (same file
+    system, the usual umask permissions), which then replaces ``path`` (``os.replace``); nothing
+    is left on failure, and ``path`` is either the old file or the complete new one."""
     path = Path(path)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
     try:
-        with open(tmp, "xb") as fh:
-            fig.savefig(fh, format=path.suffix.lower()[1:], **options)
+        with (open(tmp, "x", encoding="utf-8", newline="\n") if text else open(tmp, "xb")) as fh:
+            write(fh)
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
     return path
+
+
+def save_figure(fig, path, **options) -> Path:
+    """Save a matplotlib figure to ``path`` atomically (:func:`write_atomic`); ``options`` go to
+    ``fig.savefig`` (the format is the file's extension)."""
+    fmt = Path(path).suffix.lower()[1:]
+    return write_atomic(path, lambda fh: fig.savefig(fh, format=fmt, **options))
+
+
+def write_text(path, text: str) -> Path:
+    """Write UTF-8 ``text`` to ``path`` atomically (:func:`write_atomic`)."""
+    return write_atomic(path, lambda fh: fh.write(text), text=True)

@@ -216,6 +216,53 @@ class TensorNetworkClassifier:
         return sum(_word_key(b) not in self.vocabulary_ for d in diagrams for b in _word_boxes(d))
 
 
+class TensorNetworkTextClassifier:
+    """:class:`TensorNetworkClassifier` on raw text (the benchmark pipelines' ``tensor-network``):
+    texts are parsed by the project's parser; unparsed training texts are dropped and unparsed
+    test texts get uniform probabilities (so they count as wrong, as in :func:`run_one`).
+    Probabilities are the softmax of the contracted sentence tensors (the model is trained with
+    logistic losses on them)."""
+
+    def __init__(self, *, ansatz="spider", dim=2, epochs=60, learning_rate=0.03, batch_size=30,
+                 unk_min_count=1, random_state=0):
+        self.ansatz = ansatz
+        self.dim = dim
+        self.epochs = epochs
+        self.learning_rate = learning_rate
+        self.batch_size = batch_size
+        self.unk_min_count = unk_min_count
+        self.random_state = random_state
+
+    def get_params(self, deep: bool = False) -> dict:
+        return {k: getattr(self, k) for k in ("ansatz", "dim", "epochs", "learning_rate", "batch_size",
+                                              "unk_min_count", "random_state")}
+
+    def fit(self, texts, labels):
+        params = self.get_params()
+        seed = params.pop("random_state")
+        diagrams = parse(texts)
+        keep = [i for i, d in enumerate(diagrams) if d is not None]
+        self.tn_ = TensorNetworkClassifier(**params, seed=seed).fit(
+            [diagrams[i] for i in keep], [list(labels)[i] for i in keep])
+        self.classes_ = np.asarray(self.tn_.classes_)
+        self.n_parameters_ = self.tn_.n_parameters_
+        self.loss_curve_, self.validation_scores_ = self.tn_.loss_history_, None
+        return self
+
+    def predict_proba(self, texts) -> np.ndarray:
+        diagrams = parse(texts)
+        out = np.full((len(diagrams), len(self.classes_)), 1.0 / len(self.classes_))
+        keep = [i for i, d in enumerate(diagrams) if d is not None]
+        if keep:
+            scores = self.tn_.decision_function([diagrams[i] for i in keep])
+            scores = np.exp(scores - scores.max(1, keepdims=True))
+            out[keep] = scores / scores.sum(1, keepdims=True)
+        return out
+
+    def predict(self, texts) -> np.ndarray:
+        return self.classes_[self.predict_proba(texts).argmax(1)]
+
+
 @dataclass
 class Run:
     dataset: str

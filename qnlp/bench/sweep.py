@@ -78,17 +78,20 @@ def run_sweep(pipeline: Pipeline, out, *, workers: int = 1, scheduler: str | Non
     store = ResultsStore(out)
     store.create(pipeline.name, pipeline.model_dump())
     say = progress or (lambda msg: None)
-    selections = [t for t in selection_tasks(pipeline) if t["key"] not in store.done_keys("selections")]
-    if selections:
-        say(f"{len(selections)} model selection(s)")
-        _execute(select_task, selections, store.put_selection, workers, scheduler, bar, "select")
+    selections = selection_tasks(pipeline)
+    done = store.done_keys("selections")
+    todo = [t for t in selections if t["key"] not in done]
+    if todo:
+        say(f"{len(todo)} model selection(s)")
+        _execute(select_task, todo, store.put_selection, workers, scheduler, bar, "select")
+    keys = {t["key"] for t in selections}
     chosen = {(r["model"], r["dataset"], r["data_seed"]): r["chosen"] for r in store.selections("done")
-              if r["key"] in {t["key"] for t in selection_tasks(pipeline)}}
-    wanted = {(t["model"], t["dataset"], t["data_seed"]) for t in selection_tasks(pipeline)}
-    missing = wanted - set(chosen)
+              if r["key"] in keys}
+    missing = {(t["model"], t["dataset"], t["data_seed"]) for t in selections} - set(chosen)
     tasks = [t for t in run_tasks(pipeline, chosen)
              if (t["model"], t["dataset"], t["data_seed"]) not in missing]
-    todo = [t for t in tasks if t["key"] not in store.done_keys()]
+    done = store.done_keys()
+    todo = [t for t in tasks if t["key"] not in done]
     say(f"{len(tasks) - len(todo)} run(s) already done, {len(todo)} to run"
         + (f"; {len(missing)} selection(s) failed, their runs are skipped" if missing else ""))
     _execute(run_task, todo, store.put_run, workers, scheduler, bar, "run")

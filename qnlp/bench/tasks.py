@@ -8,6 +8,7 @@ A run returns the row the results store keeps (:mod:`qnlp.bench.store`); any exc
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 import json
@@ -82,10 +83,11 @@ def _score(clf, texts, labels) -> dict:
             "roc_auc": None if auc is None else float(auc), "predict_seconds": seconds}
 
 
-def _describe(clf) -> dict:
-    """Qubits, parameters and training curve of a fitted estimator (what it has of them)."""
-    n_qubits = getattr(clf, "n_qubits_max_", None) or (getattr(clf, "n_qubits", None)
-                                                       if hasattr(clf, "n_parameters_") and hasattr(clf, "head") else None)
+def _describe(clf, kind: str) -> dict:
+    """Qubits, parameters and training curve of a fitted estimator of ``kind`` (what it has of them):
+    qubits are the widest circuit (DisCoCat) or the qubits per token (quantum attention)."""
+    n_qubits = {"discocat": getattr(clf, "n_qubits_max_", None),
+                "attention": getattr(clf, "n_qubits", None)}.get(kind)
     if hasattr(clf, "n_parameters_"):
         n_params = int(clf.n_parameters_)
     elif hasattr(clf, "model_") and hasattr(clf.model_, "n_parameters"):
@@ -107,6 +109,7 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
+@functools.lru_cache(maxsize=None)
 def environment() -> dict:
     """qnlp version, git commit, package versions, host and Python of this process."""
     import platform
@@ -142,7 +145,7 @@ def run_task(task: dict) -> dict:
     _limit_threads()
     row = {k: task[k] for k in ("key", "pipeline", "model", "kind", "dataset", "data_seed", "seed",
                                 "config", "config_hash")}
-    row.update(started=_now(), environment=environment())
+    row.update(started=_now(), environment=dict(environment()))
     try:
         data = load(task["dataset"], seed=task["data_seed"])
         clf = make_estimator(task["kind"], task["settings"], data.name, task["seed"])
@@ -150,7 +153,7 @@ def run_task(task: dict) -> dict:
         clf.fit(data.train.texts, data.train.labels)
         row["train_seconds"] = time.perf_counter() - t0
         row.update(_score(clf, data.test.texts, data.test.labels))
-        row.update(_describe(clf))
+        row.update(_describe(clf, task["kind"]))
         row.update(status="done", error=None)
     except Exception as exc:  # noqa: BLE001 - one failing run never ends the sweep
         row.update(status="failed", error=one_line(exc))

@@ -185,3 +185,27 @@ def test_workers_and_scheduler_are_exclusive(tmp_path):
     res = CliRunner().invoke(app, ["bench", "run", str(write(tmp_path, TINY)), "--out", str(tmp_path / "o"),
                                    "--workers", "2", "--scheduler", "tcp://x:1"])
     assert res.exit_code == 1 and "not both" in res.output
+
+
+def test_grid_is_selected_on_dev_or_cv_never_test_and_recorded(tmp_path):
+    import numpy as np
+
+    from qnlp.bench.sweep import run_sweep
+    from qnlp.datasets import load
+    from qnlp.models.attention.baselines import tfidf_logreg
+
+    text = ('name = "sel"\n[run]\ndatasets = ["mc", "rp"]\nseeds = [0]\n[[models]]\nname = "lr"\n'
+            'kind = "tfidf-lr"\ngrid = { C = [0.001, 10.0] }\n')
+    out = tmp_path / "out"
+    status = run_sweep(load_pipeline(write(tmp_path, text)), out)
+    assert (status["done"], status["selections"]["done"]) == (2, 2)
+    rows = {r["dataset"]: r for r in ResultsStore(out).selections("done")}
+    assert rows["mc"]["method"] == "dev" and rows["rp"]["method"] == "cv"  # RP has no dev split
+    mc = load("mc")
+    by_hand = {C: float(np.mean(tfidf_logreg(C=C, seed=0).fit(mc.train.texts, mc.train.labels)
+                               .predict(mc.dev.texts) == np.asarray(mc.dev.labels))) for C in (0.001, 10.0)}
+    assert {s["settings"]["C"]: s["score"] for s in rows["mc"]["scores"]} == by_hand
+    chosen = max(by_hand, key=lambda C: (by_hand[C], -[0.001, 10.0].index(C)))
+    assert rows["mc"]["chosen"] == {"C": chosen}
+    run = next(r for r in ResultsStore(out).runs() if r["dataset"] == "mc")
+    assert run["config"]["selected"] == {"C": chosen}

@@ -44,6 +44,10 @@ def _run(fn, *args, **kwargs):
         _fail(str(exc))
     except (typer.Exit, KeyboardInterrupt):
         raise
+    except BrokenPipeError:  # the reader went away (`| head`): stop quietly, as Unix tools do
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        raise typer.Exit(1)
     except Exception as exc:  # never show a raw traceback to a user
         if os.environ.get("QNLP_DEBUG"):
             raise

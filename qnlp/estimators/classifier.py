@@ -64,6 +64,11 @@ class QuantumTextClassifier(TextClassifier):
     Attributes
     ----------
     classes_ : numpy.ndarray
+    skipped_count_ : int
+        Training texts that could not be parsed at all (empty, over the token limit): left out
+        of training, with a warning.
+    fallback_count_, rewrite_fallback_count_ : int
+        Training texts parsed by the syntax-free fallback; diagrams a rewrite rule left as they were.
     pipeline_ : SentencePipeline
     parser_, ansatz_, backend_ : the resolved components
     model_ : DisCoCatModel
@@ -132,12 +137,14 @@ class QuantumTextClassifier(TextClassifier):
             raise ValueError(f"warm_start: the classes changed ({list(old_classes)} -> {list(self.classes_)})")
         if not warm:
             self._resolve(len(self.classes_))
-        fit_idx, held = self._validation_split(targets, int(self.random_state))
-        if held is not None and X_val is not None:
+        if self.early_stopping and X_val is not None:
             raise ValueError("give X_val/y_val or early_stopping=True, not both")
         t0 = time.perf_counter()
-        everything = self.pipeline_.circuits(texts, progress=bool(self.verbose))
+        everything = self._training_circuits(texts)
         self.parse_seconds_ = time.perf_counter() - t0
+        parsed = np.flatnonzero([c is not None for c in everything])
+        everything, targets = [everything[i] for i in parsed], targets[parsed]
+        fit_idx, held = self._validation_split(targets, int(self.random_state))
         circuits = everything if held is None else [everything[i] for i in fit_idx]
         old = self.model_ if warm else None
         self.model_ = DisCoCatModel.from_circuits(circuits, list(self.classes_), backend=self.backend_,
@@ -173,6 +180,27 @@ class QuantumTextClassifier(TextClassifier):
         self.fallback_count_ = sum(bool(c.meta.get("fallback")) for c in everything)
         self.rewrite_fallback_count_ = sum(bool(c.meta.get("rewrite_fallback")) for c in everything)
         return self
+
+    def _training_circuits(self, texts) -> list:
+        """Circuits of the training texts; a text that cannot be parsed at all (empty, over the
+        token limit) is ``None``: it is left out of training, counted in ``skipped_count_`` and
+        reported by a warning, so one sentence never ends a fit."""
+        import warnings
+
+        circuits = self.pipeline_.circuits(texts, on_error="none", progress=bool(self.verbose))
+        skipped = [i for i, c in enumerate(circuits) if c is None]
+        self.skipped_count_ = len(skipped)
+        if skipped and len(skipped) == len(texts):
+            self.pipeline_.parse([texts[0]])  # nothing to train on: raise the first text's ParseError
+        if skipped:
+            try:
+                self.pipeline_.parse([texts[skipped[0]]])
+                reason = "could not be parsed"
+            except ParseError as exc:
+                reason = str(exc)
+            warnings.warn(f"{len(skipped)} of {len(texts)} training texts could not be parsed and were left "
+                          f"out (text {skipped[0]}: {reason})", UserWarning, stacklevel=3)
+        return circuits
 
     # -- prediction -------------------------------------------------------------------------
     def circuits(self, X, on_error: str = "raise"):

@@ -54,6 +54,7 @@ def train_one(dataset, *, parser: str, ansatz: str, backend: str, epochs: int, s
         "n_test": len(dataset.test),
         "parser_fallbacks": int(clf.fallback_count_),
         "rewrite_fallbacks": int(clf.rewrite_fallback_count_),
+        "skipped_texts": int(clf.skipped_count_),
     }
     return _saved(clf, result, out)
 

@@ -49,3 +49,23 @@ def test_pipeline_and_grid_search(mc):
     grid.fit(mc.train.texts, mc.train.labels)
     assert grid.best_params_["clf__learning_rate"] in (0.02, 0.1)
     assert grid.score(mc.test.texts, mc.test.labels) >= 0.8
+
+
+def test_a_training_text_that_cannot_be_parsed_is_left_out_with_a_warning(mc):
+    import warnings
+
+    import pytest
+
+    from qnlp.errors import ParseError
+    from qnlp.estimators import QuantumTextClassifier
+
+    long = " ".join(["word"] * 70)  # over the 64-token limit
+    texts, labels = list(mc.train.texts[:20]) + [long], list(mc.train.labels[:20]) + [mc.train.labels[0]]
+    with pytest.warns(UserWarning, match=r"1 of 21 training texts .* \(text 20: sentence has 70 tokens"):
+        clf = QuantumTextClassifier(parser="cups", epochs=5).fit(texts, labels)
+    assert clf.skipped_count_ == 1
+    assert clf.predict_proba(mc.train.texts[:20]).shape == (20, 2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(ParseError, match="70 tokens"):
+            QuantumTextClassifier(parser="cups", epochs=5).fit([long, long + " more"], ["a", "b"])

@@ -47,6 +47,7 @@ except ModuleNotFoundError:  # Python 3.10
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from qnlp.errors import ConfigError
+from qnlp.estimators.experiment import RUN_PARAMETERS
 
 #: Model kinds a pipeline may name -> (estimator, quantum?). The estimators are resolved lazily.
 MODEL_KINDS = {
@@ -60,8 +61,8 @@ MODEL_KINDS = {
 }
 QUANTUM_KINDS = tuple(k for k, (_, quantum) in MODEL_KINDS.items() if quantum)
 
-#: Estimator parameters the sweep sets itself (the seed of each run).
-RUN_OWNED = ("random_state", "seed", "verbose", "callbacks")
+#: Estimator parameters the sweep sets itself (the seed of each run; ``seed`` is the LR baselines').
+RUN_OWNED = (*RUN_PARAMETERS, "seed")
 
 
 class ModelSpec(BaseModel):

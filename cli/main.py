@@ -77,7 +77,7 @@ def train(
     ctx: typer.Context,
     dataset: str = typer.Option(..., "--dataset", "-d", help="Bundled dataset name or a TSV/CSV file."),
     out: str = typer.Option(..., "--out", "-o", help="Folder to save the trained model in."),
-    model: str = typer.Option("discocat", "--model", help="Model type: discocat, or attention (quantum self-attention)."),
+    model: str = typer.Option("discocat", "--model", help="Model type: discocat, attention (quantum self-attention), bilingual (English-Spanish sentence states, --dataset tatoeba) or seq2seq."),
     parser: str = typer.Option("default", "--parser", "--reader", help="Parser or reader name."),
     ansatz: str = typer.Option("iqp", "--ansatz", help="iqp, sim14, sim15, strongly-entangling."),
     backend: str = typer.Option("exact", "--backend", help="Training backend."),
@@ -117,12 +117,31 @@ def _train_impl(dataset, out, model, parser, ansatz, backend, epochs, seed, seed
     from qnlp.registry import registry
 
     kind = registry.canonical("model", model)
+    if kind in ("bilingual.v1", "seq2seq.v1"):
+        return _train_translation(kind, dataset, out, seed, seeds, as_json, quiet, given, settings,
+                                  {"epochs": epochs, "learning_rate": learning_rate, "batch_size": batch_size,
+                                   "layers": layers})
     if kind == "attention.v1":
         return _train_attention(dataset, out, seed, seeds, data_seed, as_json, quiet, given, settings,
                                 {"epochs": epochs, "learning_rate": learning_rate, "batch_size": batch_size,
                                  "layers": layers})
-    if settings:
-        raise ConfigError("--set applies to --model attention only")
+    from qnlp.estimators.discocat_presets import DISCOCAT_SETTINGS, discocat_preset
+    from qnlp.utils import parse_key_values
+
+    extra = parse_key_values(settings) if settings else {}
+    unknown = sorted(set(extra) - set(DISCOCAT_SETTINGS))
+    if unknown:
+        raise ConfigError(f"unknown DisCoCat setting {unknown[0]!r} for --set; valid: {', '.join(DISCOCAT_SETTINGS)}")
+    pipeline_given = given & {"parser", "ansatz", "rewrite", "qubits_n", "qubits_s", "layers"}
+    preset = {} if pipeline_given else discocat_preset(dataset)  # the real-text defaults (docs/benchmarks.md)
+    if "init_from" in extra and not pipeline_given:  # from scratch, or from another pretrained model
+        preset = discocat_preset("sst2") if extra["init_from"] is None else \
+            {k: v for k, v in discocat_preset("yelp").items() if k != "parser"}
+    parser = preset.pop("parser", parser)
+    epochs = epochs if "epochs" in given else preset.pop("epochs", epochs)
+    learning_rate = learning_rate if "learning_rate" in given else preset.pop("learning_rate", learning_rate)
+    preset.pop("epochs", None), preset.pop("learning_rate", None)
+    extra = {**preset, **extra}
     data = load(dataset, seed=data_seed)
     results = []
     for k in range(seeds):
@@ -134,7 +153,7 @@ def _train_impl(dataset, out, model, parser, ansatz, backend, epochs, seed, seed
                 data, parser=parser, ansatz=ansatz, backend=backend, epochs=epochs, seed=s,
                 n_layers=layers, ob_map=_ob_map(qubits_n, qubits_s), rewrite=rewrite,
                 learning_rate=learning_rate, batch_size=batch_size, optimizer=optimizer,
-                out=target, progress=bar.update_log if bar else None, shots=shots)
+                out=target, progress=bar.update_log if bar else None, shots=shots, extra=extra)
         finally:
             if bar:
                 bar.close()
@@ -166,6 +185,22 @@ def _train_attention(dataset, out, seed, seeds, data_seed, as_json, quiet, given
             typer.echo(f"train attention on {data.name} seed {s} ({params['epochs']} epochs)", err=True)
         results.append(attention.train_attention_one(data, seed=s, settings=params, out=target))
     _report_runs(results, as_json)
+
+
+def _train_translation(kind, dataset, out, seed, seeds, as_json, quiet, given, settings, options):
+    """``qnlp train --model bilingual`` (:mod:`qnlp.cli.translation`) or ``--model seq2seq``."""
+    from qnlp.cli import translation
+
+    translation.check_train_options(kind, sorted(flag for n, flag in _DISCOCAT_ONLY.items() if n in given))
+    if kind == "seq2seq.v1":
+        from qnlp.cli.seq2seq import train_command
+
+        return train_command(dataset, out, seed, seeds, list(settings), as_json, quiet)
+    params = {_MODEL_DEFAULTS[n]: options[n] for n in _MODEL_DEFAULTS if n in given}
+    params.update(translation.parse_settings(settings))
+    result = translation.train_command(dataset, out, seed, seeds, params, quiet=quiet,
+                                       echo=lambda m: typer.echo(m, err=True))
+    _echo_json(result) if as_json else translation.print_train(result, typer.echo)
 
 
 def _report_runs(results: list, as_json: bool) -> None:
@@ -234,6 +269,13 @@ def predict(
 
 def _predict_impl(sentences, model, input_file, backend, shots, seed, as_json):
     from qnlp.cli import commands
+    from qnlp.errors import ConfigError
+    from qnlp.estimators.loading import TRANSLATION_KINDS, model_kind
+
+    found = model_kind(model)
+    if found in TRANSLATION_KINDS:
+        raise ConfigError(f"{model} holds a {found.split('.')[0]} translation model; predict needs a classifier "
+                          f"(use `qnlp translate --model {model}`)")
 
     texts = commands.read_sentences(sentences or [], input_file)
     results = commands.predict(model, texts, backend=backend, shots=shots, seed=seed)
@@ -295,14 +337,17 @@ def parse(
     draw: Optional[str] = typer.Option(None, "--draw", help="Draw the diagrams to this .png, .pdf or .svg file."),
     input_file: Optional[str] = typer.Option(None, "--input", "-i", help="File with one sentence per line."),
     as_json: bool = typer.Option(False, "--json"),
+    lang: str = typer.Option("en", "--lang", help="Language of the default parser: en or es."),
 ):
     """Parse sentences into pregroup diagrams: words and their types."""
-    _run(_parse_impl, sentences, parser, draw, input_file, as_json)
+    _run(_parse_impl, sentences, parser, draw, input_file, as_json, lang)
 
 
-def _parse_impl(sentences, parser, draw, input_file, as_json):
+def _parse_impl(sentences, parser, draw, input_file, as_json, lang="en"):
     from qnlp.cli import commands
+    from qnlp.parsing import parser_for_language
 
+    parser = parser_for_language(parser, lang)  # an unknown --lang: ConfigError, exit 1
     texts = commands.read_sentences(sentences or [], input_file)
     results = commands.parse(texts, parser=parser, draw=draw)
     if as_json:
@@ -438,6 +483,72 @@ def _compile_impl(sentences, model, backend, input_file, as_json, draw=None):
                        f"  {r['sentence']}")
     if draw:
         typer.echo(f"drawing saved to {draw}", err=True)
+
+
+@app.command()
+def translate(
+    sentences: List[str] = typer.Argument(None, help="Sentences to translate (English; Spanish with --lang es)."),
+    model: str = typer.Option(..., "--model", "-m", help="Translation model folder (bilingual or seq2seq)."),
+    candidates: Optional[str] = typer.Option(None, "--candidates", "-c",
+                                             help="Bilingual: file of candidate translations, one a line "
+                                                  "(default: the model's training sentences)."),
+    top: int = typer.Option(5, "--top", "-k", help="Bilingual: candidates shown per sentence."),
+    beam: int = typer.Option(1, "--beam", min=1, help="Seq2seq: beam width."),
+    backend: Optional[str] = typer.Option(None, "--backend", help="Bilingual: estimate fidelities on a pytket backend."),
+    shots: Optional[int] = typer.Option(None, "--shots", min=1, help="Shots per circuit (shot backends)."),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Seed of a shot-based run."),
+    lang: str = typer.Option("en", "--lang", help="Language of the sentences: en (rank Spanish) or es (rank English)."),
+    input_file: Optional[str] = typer.Option(None, "--input", "-i", help="File with one sentence per line."),
+    as_json: bool = typer.Option(False, "--json"),
+):
+    """Translate sentences: rank candidate translations by sentence-state fidelity (bilingual
+    model), or generate them (seq2seq model)."""
+    _run(_translate_impl, sentences, model, candidates, top, beam, backend, shots, seed, lang, input_file, as_json)
+
+
+def _translate_impl(sentences, model, candidates, top, beam, backend, shots, seed, lang, input_file, as_json):
+    from qnlp.cli import commands, translation
+    from qnlp.estimators.loading import SEQ2SEQ
+
+    found = translation.translation_kind(model, lang)
+    texts = commands.read_sentences(sentences or [], input_file)
+    if found == SEQ2SEQ:
+        from qnlp.cli.seq2seq import translate_command
+
+        return translate_command(model, list(texts), beam, as_json)
+    results = translation.translate(model, texts, candidates=candidates, top=top, backend=backend, shots=shots,
+                                    seed=seed, lang=lang)
+    if as_json:
+        _echo_json(results)
+    else:
+        translation.print_translate(results, typer.echo)
+
+
+@app.command()
+def evaluate(
+    model: str = typer.Option(..., "--model", "-m", help="Any model folder written by `qnlp train`."),
+    dataset: str = typer.Option(..., "--dataset", "-d", help="Bundled dataset (its test split) or a file of "
+                                                             "the training format (all of it)."),
+    as_json: bool = typer.Option(False, "--json"),
+):
+    """Score a saved model on another dataset: classifier accuracy, or the retrieval and pair
+    metrics of a bilingual model."""
+    _run(_evaluate_impl, model, dataset, as_json)
+
+
+def _evaluate_impl(model, dataset, as_json):
+    from qnlp.cli import translation
+    from qnlp.estimators.loading import SEQ2SEQ, model_kind
+
+    if model_kind(model) == SEQ2SEQ:
+        from qnlp.cli.seq2seq import evaluate_command
+
+        return evaluate_command(model, dataset, as_json)
+    result = translation.evaluate(model, dataset)
+    if as_json:
+        _echo_json(result)
+    else:
+        translation.print_evaluate(model, result, typer.echo)
 
 
 @datasets_app.command("list")

@@ -86,9 +86,11 @@ _BUILTIN = {
         "cups.v1": "qnlp.parsing.readers:make_cups_reader",
         "stairs.v1": "qnlp.parsing.readers:make_stairs_reader",
         "spiders.v1": "qnlp.parsing.readers:make_spiders_reader",
+        "spiders.v2": "qnlp.parsing.readers:make_spiders_words_reader",
         "tree.v1": "qnlp.parsing.readers:make_tree_reader",
         "bobcat.v1": "qnlp.parsing.readers:make_bobcat_parser",
         "dep.v1": "qnlp.parsing.dependency:DependencyParser",
+        "dep-es.v1": "qnlp.parsing.spanish:SpanishDependencyParser",
     },
     "ansatz": {
         "iqp.v1": "qnlp.circuits.ansatz:IQPAnsatz",
@@ -106,6 +108,8 @@ _BUILTIN = {
         "discocat.v1": "qnlp.estimators.classifier:QuantumTextClassifier",
         "attention.v1": "qnlp.estimators.attention:QuantumAttentionClassifier",
         "classical-attention.v1": "qnlp.estimators.attention:ClassicalAttentionClassifier",
+        "bilingual.v1": "qnlp.estimators.bilingual:BilingualMatcher",
+        "seq2seq.v1": "qnlp.estimators.seq2seq:Seq2SeqTranslator",
     },
 }
 for _stage, _table in _BUILTIN.items():

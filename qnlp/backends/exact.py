@@ -25,6 +25,7 @@ from typing import Any, Callable, Mapping, Sequence
 import numpy as np
 
 from qnlp.backends.base import Backend, RunConfig
+from qnlp.backends.contraction import CachedEinsum, _UnionFind
 from qnlp.backends.network import PAULI, NetworkProgram, compile_diagram
 from qnlp.errors import BackendError, CircuitTooLargeError
 
@@ -36,20 +37,6 @@ def _symbol(i: int) -> str:
     import opt_einsum
 
     return opt_einsum.get_symbol(i)
-
-
-def _constant_tensor(prog: NetworkProgram) -> np.ndarray:
-    """Contract a program without rotations to one tensor (legs: outputs, inputs)."""
-    import opt_einsum
-
-    labels = {}
-    def sym(l):
-        return labels.setdefault(l, _symbol(len(labels)))
-    terms = ["".join(sym(l) for l in legs) for legs in prog.constant_legs]
-    out = "".join(sym(l) for l in prog.outputs + prog.inputs)
-    if not terms:
-        return np.asarray(prog.scalar, dtype=complex)
-    return prog.scalar * opt_einsum.contract(",".join(terms) + "->" + out, *prog.constants)
 
 
 class _BoxGroup:
@@ -123,48 +110,6 @@ class _SentenceGroup:
     rows: list = field(default_factory=list)  # per member: row per box operand
     twin_rows: list = field(default_factory=list)  # the same with unknown-word parameters
     scalars: list = field(default_factory=list)
-
-
-class _UnionFind:
-    def __init__(self):
-        self.parent: dict = {}
-
-    def find(self, x):
-        root = x
-        while self.parent.get(root, root) != root:
-            root = self.parent[root]
-        self.parent[x] = root
-        return root
-
-    def union(self, a, b):
-        self.parent[self.find(b)] = self.find(a)
-
-
-class CachedEinsum:
-    """A torch einsum whose contraction path is found once (opt_einsum) and reused.
-
-    The whole contraction then runs in one call into torch's C++ einsum, instead of one Python
-    call per pairwise step.
-    """
-
-    def __init__(self, equation: str, shapes):
-        import opt_einsum
-
-        self.equation = equation
-        dummies = [np.empty(shape, dtype=np.int8) for shape in shapes]
-        pairs, _ = opt_einsum.contract_path(equation, *dummies, optimize="auto")
-        self.path = [i for pair in pairs for i in pair]
-        self._fallback = opt_einsum.contract_expression(equation, *shapes)
-
-    def __call__(self, *operands):
-        import torch
-
-        if len(operands) == 1:
-            return torch.einsum(self.equation, *operands)
-        try:
-            return torch._VF.einsum(self.equation, operands, path=self.path)
-        except (AttributeError, TypeError, RuntimeError):  # private API changed: use opt_einsum
-            return self._fallback(*operands, backend="torch")
 
 
 class _AllRotations:
@@ -252,9 +197,7 @@ class CompiledBatch:
         self.box_groups: list[_BoxGroup] = []
         self._box_group_of: dict = {}
         self._box_row: dict = {}
-        self._box_cache: dict = {}
         self._ansatze: dict = {}
-        self._ty_qubits: dict = {}
         self.sentence_groups: dict = {}
         self.circuit_words: list[list[tuple]] = []  # per circuit: (word, gid, row, n_qubits)
         self.n_circuits = 0
@@ -277,22 +220,8 @@ class CompiledBatch:
         self._box_row[ref_key] = ref
         return ref
 
-    def _compile_box(self, make_qdiagram, cache_key):
-        if cache_key is not None and cache_key in self._box_cache:
-            return self._box_cache[cache_key]
-        prog = compile_diagram(make_qdiagram())
-        entry = (prog, None if prog.rotations else _constant_tensor(prog))
-        if cache_key is not None:
-            self._box_cache[cache_key] = entry
-        return entry
-
-    def _n_qubits(self, lambeq_ansatz, ty) -> int:
-        key = (id(lambeq_ansatz), str(ty))
-        if key not in self._ty_qubits:
-            self._ty_qubits[key] = lambeq_ansatz.ob_size(ty)
-        return self._ty_qubits[key]
-
     def _network(self, circuit) -> _SentenceNetwork:
+        from qnlp.backends.boxes import box_cache, make_entry
         from qnlp.circuits.circuit import Circuit
 
         net = _SentenceNetwork([], [], [])
@@ -301,41 +230,43 @@ class CompiledBatch:
         if isinstance(circuit, Circuit):
             lam = circuit.ansatz.lambeq_ansatz
             self._ansatze[id(lam)] = lam  # keeps ids in the cache keys unique while cached
-            functor = lam.functor
-            layers = [(layer.left, layer.box) for layer in circuit.diagram.layers]
-            wires = [next(counter) for _ in range(self._n_qubits(lam, circuit.diagram.dom))]
-            images = ((self._n_qubits(lam, left), (lambda b=box: functor(b)), self._box_key(box, lam),
-                       box.name if type(box).__name__ == "Word" else None) for left, box in layers)
+            cache = box_cache(lam)
+            wires = [next(counter) for _ in range(cache.n_qubits(circuit.diagram.dom))]
+            images = ((cache.n_qubits(layer.left), cache.entry(layer.box),
+                       layer.box.name if type(layer.box).__name__ == "Word" else None)
+                      for layer in circuit.diagram.layers)
         else:  # a flat lambeq quantum circuit: one box
             wires = [next(counter) for _ in circuit.dom]
-            images = [(0, lambda: circuit, None, None)]
+            images = [(0, make_entry(compile_diagram(circuit)), None)]
         if wires:
             raise BackendError("circuits with open inputs cannot be evaluated; close them with kets")
-        for off, make_qdiagram, cache_key, word in images:
-            prog, const = self._compile_box(make_qdiagram, cache_key)
+        for off, entry, word in images:
+            prog = entry.program
             n_in, n_out = len(prog.inputs), len(prog.outputs)
             ins = wires[off : off + n_in]
             outs = [next(counter) for _ in range(n_out)]
             wires[off : off + n_in] = outs
             legs = outs + ins
-            if const is None:
-                names = tuple(str(s) for s in prog.symbols)
-                key = cache_key if cache_key is not None else id(prog)
-                gid, row = self._box_ref(prog, names, key)
-                twin = row if self.twin_lookup is None else self._box_ref(prog, names, key, self.twin_lookup)[1]
+            if entry.kind == "box":
+                key = id(entry)  # entries are unique per box and live as long as the ansatz
+                gid, row = self._box_ref(prog, entry.names, key)
+                twin = row if self.twin_lookup is None else self._box_ref(prog, entry.names, key, self.twin_lookup)[1]
                 net.operands.append(("box", gid, row, twin))
                 net.legs.append(legs)
                 if word is not None and n_in == 0:
                     net.words.append((word, gid, row, n_out))
-            elif const.ndim == 0:
-                net.scalar *= complex(const)
-            elif const.ndim == 2 and _is_identity(const):
+            elif entry.kind == "scalar":
+                net.scalar *= entry.scale
+            elif entry.kind == "identity":
                 uf.union(legs[0], legs[1])
-                net.scalar *= complex(const[0, 0])
-            elif n_in == n_out and (perm := _wire_permutation(const, n_in)) is not None:
-                wires[off : off + n_in] = [ins[p] for p in perm]
+                net.scalar *= entry.scale
+            elif entry.kind == "spider":
+                for leg in legs[1:]:
+                    uf.union(legs[0], leg)
+            elif entry.kind == "permutation":
+                wires[off : off + n_in] = [ins[p] for p in entry.perm]
             else:
-                net.operands.append(("const", const))
+                net.operands.append(("const", entry.tensor))
                 net.legs.append(legs)
         net.legs = [[uf.find(l) for l in legs] for legs in net.legs]
         outputs = [uf.find(l) for l in wires]
@@ -344,13 +275,14 @@ class CompiledBatch:
         net.outputs = outputs
         return net
 
-    @staticmethod
-    def _box_key(box, lambeq_ansatz):
-        # the same word box means another circuit under another ansatz or qubit map
-        return (id(lambeq_ansatz), type(box).__name__, box.name, str(box.dom), str(box.cod))
-
     def add(self, circuits: Sequence) -> "CompiledBatch":
         """Compile and add circuits (in order) to the batch."""
+        from qnlp.utils import paused_gc
+
+        with paused_gc():
+            return self._add(circuits)
+
+    def _add(self, circuits: Sequence) -> "CompiledBatch":
         for circuit in circuits:
             net = self._network(circuit)
             n_out = 2 ** len(net.outputs)
@@ -383,11 +315,11 @@ class CompiledBatch:
             self.circuit_words.append(net.words)
             self.n_circuits += 1
         self._prepared = False
+        self._full_program = None
         return self
 
     def prepare(self):
         """Build index tensors and contraction paths (done once, before evaluation)."""
-        import opt_einsum
         import torch
 
         device, fdtype = self.backend.device, self.backend.float_dtype
@@ -414,7 +346,7 @@ class CompiledBatch:
             out = batch + "".join(sym(l) for l in net.outputs)
             if not terms:
                 raise BackendError("a circuit without parameters or gates cannot be evaluated")
-            sg.expr = CachedEinsum(",".join(terms) + "->" + out, shapes)
+            sg.equation, sg.shapes, sg.expr = ",".join(terms) + "->" + out, shapes, None
             sg.box_gids = box_pos
             shape = (len(sg.members), -1)
             sg.rows_t = torch.as_tensor(np.asarray(sg.rows, dtype=np.int64).reshape(shape), device=device)
@@ -470,8 +402,22 @@ class CompiledBatch:
                 else:
                     ops.append(sg.consts[c])
                     c += 1
+            if sg.expr is None:  # the path search costs milliseconds per shape: only on first use
+                sg.expr = CachedEinsum(sg.equation, sg.shapes)
             amp = sg.expr(*ops).reshape(len(members), -1)
             yield sg, members, (amp * scalars[:, None] if with_scalar else amp)
+
+    def _program(self, circuits=None):
+        """The wavefront schedule of the whole batch (cached) or of ``circuits``."""
+        from qnlp.backends.wavefront import build_program
+
+        if not self._prepared:
+            self.prepare()
+        if circuits is not None:
+            return build_program(self, np.asarray(circuits, dtype=np.int64).reshape(-1))
+        if getattr(self, "_full_program", None) is None:
+            self._full_program = build_program(self)
+        return self._full_program
 
     def probabilities(self, theta, twin_rate: float = 0.0, generator=None, circuits=None):
         """Post-selected, renormalised outcome probabilities, ``(n_circuits, n_outcomes)``.
@@ -483,6 +429,17 @@ class CompiledBatch:
 
         if self.n_outcomes == -1:
             raise BackendError("circuits of different output widths; evaluate them separately")
+        if self.backend.engine == "wavefront":
+            inverse = None
+            if circuits is not None:
+                circuits, inverse = np.unique(np.asarray(circuits, dtype=np.int64).reshape(-1),
+                                              return_inverse=True)
+            program, leaf_parts = self._program(circuits)
+            amp = program.amplitudes(leaf_parts(self.box_tensors(theta, with_scalar=False)),
+                                     twin_rate, generator)
+            p = amp.real ** 2 + amp.imag ** 2
+            p = p / p.sum(dim=1, keepdim=True).clamp_min(1e-30)
+            return p if inverse is None else p[torch.as_tensor(inverse, device=p.device)]
         if circuits is not None:
             circuits = torch.as_tensor(circuits, dtype=torch.long, device=theta.device)
         parts = self._group_amplitudes(theta, twin_rate, generator, with_scalar=False, circuits=circuits)
@@ -495,26 +452,6 @@ class CompiledBatch:
         return result if circuits is None else result[circuits]
 
 
-def _is_identity(t: np.ndarray) -> bool:
-    return abs(t[0, 1]) < 1e-12 and abs(t[1, 0]) < 1e-12 and abs(t[0, 0] - t[1, 1]) < 1e-12 \
-        and abs(t[0, 0]) > 1e-12
-
-
-def _wire_permutation(t: np.ndarray, n: int):
-    """If ``t`` (legs outputs..., inputs...) only permutes wires, output k = input perm[k]."""
-    import itertools
-
-    if n == 0 or n > 4:
-        return None
-    for perm in itertools.permutations(range(n)):
-        ref = np.zeros((2,) * (2 * n))
-        for bits in itertools.product((0, 1), repeat=n):
-            ref[tuple(bits[p] for p in perm) + bits] = 1
-        if np.allclose(t, ref):
-            return list(perm)
-    return None
-
-
 class ExactBackend(Backend):
     """Exact, batched, differentiable simulation of pure circuits with torch.
 
@@ -524,6 +461,10 @@ class ExactBackend(Backend):
         ``"auto"`` (CUDA when present, else CPU), ``"cpu"`` or ``"cuda"``.
     dtype : str
         ``"complex128"`` (default) or ``"complex64"``.
+    engine : {"wavefront", "shapes"}
+        How a batch is contracted: ``"wavefront"`` (default) batches equal small contractions of
+        all sentences, whatever their shapes (:mod:`qnlp.backends.wavefront`); ``"shapes"`` runs
+        one einsum per sentence shape (fast when few shapes, e.g. MC/RP).
 
     Examples
     --------
@@ -537,11 +478,14 @@ class ExactBackend(Backend):
     differentiable = True
     supports_shots = False
 
-    def __init__(self, *, device: str = "auto", dtype: str = "complex128"):
+    def __init__(self, *, device: str = "auto", dtype: str = "complex128", engine: str = "wavefront"):
         self.device_name = device
         self.dtype = dtype
+        self.engine = engine
         if dtype not in ("complex128", "complex64"):
             raise BackendError(f"dtype must be 'complex128' or 'complex64', got {dtype!r}")
+        if engine not in ("wavefront", "shapes"):
+            raise BackendError(f"engine must be 'wavefront' or 'shapes', got {engine!r}")
 
     @property
     def device(self):

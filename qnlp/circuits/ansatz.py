@@ -63,6 +63,33 @@ class Ansatz:
             self._functor = getattr(lambeq, self.lambeq_class)(ob, **kwargs)
         return self._functor
 
+    def box_symbols(self, box) -> tuple:
+        """Names of the parameters of one grammar box's circuit.
+
+        Cached per box; a word box of a type seen before is named from that type's pattern
+        (lambeq names the ``i``-th parameter of a box ``{label}_{i}``) without building its
+        circuit. Boxes of other kinds (cups, swaps) go through lambeq's functor once each.
+        """
+        cache = self.__dict__.setdefault("_symbol_cache", ({}, {}))
+        boxes, structures = cache
+        key = (type(box).__name__, box.name, str(box.dom), str(box.cod), getattr(box, "z", 0),
+               bool(getattr(box, "is_dagger", False)))
+        found = boxes.get(key)
+        if found is not None:
+            return found
+        structure = (key[0],) + key[2:]
+        word = key[0] == "Word"
+        label = self.lambeq_ansatz._summarise_box(box) if word else None
+        if word and structure in structures:
+            names = tuple(label + suffix for suffix in structures[structure])
+        else:
+            names = tuple(sorted(str(s) for s in self.lambeq_ansatz.functor(box).free_symbols))
+            suffixes = [n[len(label):] if label is not None and n.startswith(label) else "" for n in names]
+            if word and all(s[:1] == "_" and s[1:].isdigit() for s in suffixes):
+                structures[structure] = tuple(suffixes)
+        boxes[key] = names
+        return names
+
     def __call__(self, diagrams: Sequence, sentences: Sequence[str] | None = None) -> list[Circuit]:
         """Map a batch of diagrams to circuits (a single diagram gives a one-item list)."""
         if not isinstance(diagrams, (list, tuple)):

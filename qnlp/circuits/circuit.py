@@ -36,8 +36,14 @@ class Circuit:
 
     @property
     def symbols(self) -> list[str]:
-        """Names of the free parameters, sorted."""
-        return sorted(str(s) for s in self.lambeq.free_symbols)
+        """Names of the free parameters, sorted (from the ansatz's per-box cache: the flat
+        circuit is not built)."""
+        if "symbols" not in self.meta:
+            names = set()
+            for box in self.diagram.boxes:
+                names.update(self.ansatz.box_symbols(box))
+            self.meta["symbols"] = sorted(names)
+        return list(self.meta["symbols"])
 
     @property
     def n_qubits(self) -> int:

@@ -8,6 +8,7 @@ _WHERE = {
     "QuantumTextClassifier": "qnlp.estimators.classifier",
     "QuantumAttentionClassifier": "qnlp.estimators.attention",
     "ClassicalAttentionClassifier": "qnlp.estimators.attention",
+    "BilingualMatcher": "qnlp.estimators.bilingual",
     "TextClassifier": "qnlp.estimators.base",
     "load_model": "qnlp.estimators.loading",
     "tfidf_logreg": "qnlp.models.attention.baselines",

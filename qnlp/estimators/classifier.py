@@ -58,6 +58,20 @@ class QuantumTextClassifier(TextClassifier):
         See ``early_stopping``.
     callbacks : sequence of callables or None
         Each is called with every evaluated epoch's :class:`~qnlp.training.trainer.EpochLog`.
+    min_count : int
+        Words met in fewer training texts share their type's unknown-word parameters (see
+        :meth:`~qnlp.models.discocat.DisCoCatModel.from_circuits`).
+    init : {"uniform", "normal"}
+        Parameter initialisation: uniform in [0, 1) turns, or normal around 0 (sd 0.1 turns).
+    weight_decay : float
+        L2 penalty: towards the pretrained values with ``init_from``, else towards 0.
+    init_from : str or None
+        ``"sst2"`` (the bundled DisCoCat model trained on all SST-2 phrases with the
+        ``spiders.v2`` reader, see docs/benchmarks.md) or a DisCoCat model folder: words
+        it knows start from its parameters, other words from its unknown-word parameters.
+        Its parser, rewrite rules, ansatz and qubit map are used instead of this estimator's
+        (they must agree for the parameters to mean anything), and its classes must be the
+        classes of ``y``.
     verbose : bool
         Show a parsing progress bar on standard error.
 
@@ -80,7 +94,8 @@ class QuantumTextClassifier(TextClassifier):
                  backend="exact", epochs=120, batch_size=None, learning_rate=0.2, optimizer="adam",
                  unk_rate=0.05, unknown_words="learn", shots=None, random_state=0, warm_start=False,
                  early_stopping=False, validation_fraction=0.1, n_iter_no_change=10, tol=1e-4,
-                 callbacks=None, verbose=False):
+                 callbacks=None, min_count=1, init="uniform", weight_decay=0.0, init_from=None,
+                 verbose=False):
         self.parser = parser
         self.rewrite = rewrite
         self.ansatz = ansatz
@@ -101,6 +116,10 @@ class QuantumTextClassifier(TextClassifier):
         self.n_iter_no_change = n_iter_no_change
         self.tol = tol
         self.callbacks = callbacks
+        self.min_count = min_count
+        self.init = init
+        self.weight_decay = weight_decay
+        self.init_from = init_from
         self.verbose = verbose
 
     # -- fitting ----------------------------------------------------------------------------
@@ -108,10 +127,17 @@ class QuantumTextClassifier(TextClassifier):
         from qnlp.backends import make_backend
         from qnlp.models.pipeline import SentencePipeline
 
-        ob_map = dict(self.ob_map or {"n": 1, "s": 1})
-        need = max(1, int(np.ceil(np.log2(n_classes))))
-        ob_map["s"] = max(ob_map.get("s", 1), need)
-        self.pipeline_ = SentencePipeline.build(self.parser, self.rewrite, self.ansatz, ob_map, self.n_layers)
+        self.pretrained_ = None
+        if self.init_from is not None:
+            from qnlp.models.discocat import load_pretrained
+
+            self.pretrained_ = load_pretrained(self.init_from)
+            self.pipeline_ = SentencePipeline.from_config(self.pretrained_["pipeline"])
+        else:
+            ob_map = dict(self.ob_map or {"n": 1, "s": 1})
+            need = max(1, int(np.ceil(np.log2(n_classes))))
+            ob_map["s"] = max(ob_map.get("s", 1), need)
+            self.pipeline_ = SentencePipeline.build(self.parser, self.rewrite, self.ansatz, ob_map, self.n_layers)
         self.parser_, self.ansatz_ = self.pipeline_.parser, self.pipeline_.ansatz
         self.backend_ = make_backend(self.backend) if isinstance(self.backend, str) else self.backend
         self._backend_param_ = self.backend
@@ -148,11 +174,18 @@ class QuantumTextClassifier(TextClassifier):
         circuits = everything if held is None else [everything[i] for i in fit_idx]
         old = self.model_ if warm else None
         self.model_ = DisCoCatModel.from_circuits(circuits, list(self.classes_), backend=self.backend_,
-                                                  seed=self.random_state, unknown_words=self.unknown_words)
+                                                  seed=self.random_state, unknown_words=self.unknown_words,
+                                                  min_count=int(self.min_count), init=self.init)
         if old is not None:  # continue from the fitted parameters of every symbol seen before
             for i, s in enumerate(self.model_.symbols):
                 if s in old.index:
                     self.model_.weights[i] = old.weights[old.index[s]]
+        elif self.pretrained_ is not None:
+            pre = self.pretrained_
+            if [str(c) for c in pre["classes"]] != [str(c) for c in self.classes_]:
+                raise ConfigError(f"init_from: the pretrained model's classes {pre['classes']} are not "
+                                  f"the classes of y {[str(c) for c in self.classes_]}")
+            self.model_.start_from(pre["symbols"], pre["weights"])
         val_c, val_t = (), ()
         if held is not None:
             val_c, val_t = [everything[i] for i in held], targets[held]
@@ -163,7 +196,9 @@ class QuantumTextClassifier(TextClassifier):
         from qnlp.backends.base import RunConfig
 
         optimizer = self.optimizer if self.backend_.differentiable else "spsa"
+        anchor = self.model_.weights.copy() if self.pretrained_ is not None and old is None else None
         trainer = Trainer(epochs=self.epochs, batch_size=self.batch_size, learning_rate=self.learning_rate,
+                          weight_decay=float(self.weight_decay), anchor=anchor,
                           optimizer=optimizer, unk_rate=self.unk_rate, seed=self.random_state,
                           callbacks=[*(self.callbacks or ()), *callbacks],
                           run_config=RunConfig(shots=self.shots, seed=self.random_state),

@@ -23,15 +23,16 @@ def train_one(dataset, *, parser: str, ansatz: str, backend: str, epochs: int, s
               n_layers: int = 1, ob_map: dict | None = None, rewrite: Sequence[str] = (),
               learning_rate: float = 0.2, batch_size: int | None = None, optimizer: str = "adam",
               out: str | Path | None = None, progress: Callable | None = None,
-              shots: int | None = None) -> dict:
-    """Train one DisCoCat classifier on ``dataset`` (a loaded Dataset) and evaluate it."""
+              shots: int | None = None, extra: dict | None = None) -> dict:
+    """Train one DisCoCat classifier on ``dataset`` (a loaded Dataset) and evaluate it;
+    ``extra`` holds further estimator parameters (``init_from``, ``min_count``, ...)."""
     from qnlp.estimators import QuantumTextClassifier
 
     _check_classification(dataset)
     clf = QuantumTextClassifier(parser=parser, ansatz=ansatz, backend=backend, epochs=epochs,
                                 random_state=seed, n_layers=n_layers, ob_map=ob_map, rewrite=tuple(rewrite),
                                 learning_rate=learning_rate, batch_size=batch_size, optimizer=optimizer,
-                                shots=shots, verbose=progress is not None)
+                                shots=shots, verbose=progress is not None, **(extra or {}))
     t0 = time.perf_counter()
     callbacks = [progress] if progress is not None else []
     clf.fit(dataset.train.texts, dataset.train.labels, callbacks=callbacks)
@@ -56,6 +57,8 @@ def train_one(dataset, *, parser: str, ansatz: str, backend: str, epochs: int, s
         "rewrite_fallbacks": int(clf.rewrite_fallback_count_),
         "skipped_texts": int(clf.skipped_count_),
     }
+    if clf.init_from is not None:
+        result["init_from"] = str(clf.init_from)
     return _saved(clf, result, out)
 
 

@@ -13,13 +13,19 @@ from pathlib import Path
 from qnlp.errors import ConfigError, ModelFileError
 
 DISCOCAT, ATTENTION, CLASSICAL_ATTENTION = "discocat.v1", "attention.v1", "classical-attention.v1"
+BILINGUAL, SEQ2SEQ = "bilingual.v1", "seq2seq.v1"
 
 #: ``config.json`` ``model_type`` -> registry name (stage ``"model"``)
 MODEL_TYPES = {"discocat": DISCOCAT, "QuantumAttentionClassifier": ATTENTION,
-               "ClassicalAttentionClassifier": CLASSICAL_ATTENTION}
+               "ClassicalAttentionClassifier": CLASSICAL_ATTENTION, "BilingualMatcher": BILINGUAL,
+               "Seq2SeqTranslator": SEQ2SEQ}
 
 #: kinds whose estimators have attention weights (``qnlp explain``)
 ATTENTION_KINDS = (ATTENTION, CLASSICAL_ATTENTION)
+
+#: kinds that classify text (``qnlp predict``) and kinds that translate (``qnlp translate``)
+CLASSIFIER_KINDS = (DISCOCAT, ATTENTION, CLASSICAL_ATTENTION)
+TRANSLATION_KINDS = (BILINGUAL, SEQ2SEQ)
 
 
 def model_kind(path: str | Path) -> str:

@@ -68,16 +68,61 @@ class DisCoCatModel:
     # -- construction ------------------------------------------------------------------------
     @classmethod
     def from_circuits(cls, circuits: Sequence, classes: Sequence[str], *, backend=None, seed: int = 0,
-                      unknown_words: str = "learn") -> "DisCoCatModel":
-        """Create a model with one parameter per symbol of ``circuits``, initialised uniformly in
-        [0, 1) turns from ``seed``, plus unknown-word twins."""
-        names = sorted({s for c in circuits for s in c.symbols})
-        twins = sorted({t for s in names if (t := unk_twin(s))} - set(names))
+                      unknown_words: str = "learn", min_count: int = 1, init: str = "uniform",
+                      init_scale: float = 0.1) -> "DisCoCatModel":
+        """Create a model with one parameter per symbol of ``circuits`` plus unknown-word twins.
+
+        Parameters
+        ----------
+        min_count : int
+            A word's parameters are created only if it occurs in at least this many training
+            circuits; rarer words share their type's unknown-word parameters (``<unk>__type``).
+            On real text most words occur once, and giving each its own parameters lets the
+            model memorise sentences instead of learning word meanings.
+        init : {"uniform", "normal"}
+            ``"uniform"``: uniform in [0, 1) turns (lambeq's choice); ``"normal"``: centred
+            on 0 (every gate near the identity) with standard deviation ``init_scale`` turns.
+        """
+        if init not in ("uniform", "normal"):
+            raise ConfigError(f"init must be 'uniform' or 'normal', got {init!r}")
+        counts: dict = {}
+        for c in circuits:
+            for s in c.symbols:
+                counts[s] = counts.get(s, 0) + 1
+        names = sorted(s for s, n in counts.items() if n >= min_count or unk_twin(s) is None)
+        twins = sorted({t for s in counts if (t := unk_twin(s))} - set(names))
         symbols = names + twins + [ZERO]
         rng = np.random.default_rng(seed)
-        weights = rng.uniform(0.0, 1.0, size=len(symbols))
+        if init == "uniform":
+            weights = rng.uniform(0.0, 1.0, size=len(symbols))
+        else:
+            weights = rng.normal(0.0, init_scale, size=len(symbols))
         weights[-1] = 0.0
         return cls(symbols, weights, classes, backend, unknown_words)
+
+    def start_from(self, symbols: Sequence[str], weights) -> int:
+        """Initialise from a pretrained model's parameters: each symbol it has takes its value;
+        a word symbol it lacks takes the value of its unknown-word twin there (a neutral,
+        trained start instead of a random one); its symbols that this model lacks are added
+        (words met only in pretraining keep their meaning at prediction time). Returns the
+        number of this model's symbols found there."""
+        symbols = [str(s) for s in symbols]
+        index = {s: i for i, s in enumerate(symbols)}
+        weights = np.asarray(weights, dtype=np.float64)
+        extra = [s for s in symbols if s not in self.index and s != ZERO]
+        if extra:
+            self.symbols = self.symbols[:-1] + extra + [ZERO]
+            self.weights = np.concatenate([self.weights[:-1], np.zeros(len(extra)), [0.0]])
+            self.index = {s: i for i, s in enumerate(self.symbols)}
+        found = -len(extra)
+        for i, s in enumerate(self.symbols[:-1]):
+            if s in index:
+                self.weights[i] = weights[index[s]]
+                found += 1
+            elif (twin := unk_twin(s)) in index:
+                self.weights[i] = weights[index[twin]]
+        self._theta = None
+        return found
 
     @property
     def backend(self):
@@ -220,3 +265,23 @@ def load_model_dir(path: str | os.PathLike) -> tuple[dict, np.ndarray]:
     if not np.all(np.isfinite(weights)):
         raise ModelFileError(f"{w_path}: weights contain NaN or infinity")
     return config, weights
+
+
+#: Bundled pretrained DisCoCat models (``init_from`` names) -> folder inside the package.
+PRETRAINED = {"sst2": Path(__file__).with_name("pretrained_discocat") / "sst2-spiders"}
+
+
+def load_pretrained(name_or_path: str | os.PathLike) -> dict:
+    """A pretrained DisCoCat model's pipeline config, classes, symbols and weights.
+
+    ``name_or_path`` is a name of :data:`PRETRAINED` or a DisCoCat model folder.
+    """
+    path = PRETRAINED.get(str(name_or_path), Path(name_or_path))
+    if not Path(path).is_dir():
+        raise ConfigError(f"init_from: {str(name_or_path)!r} is neither a bundled pretrained model "
+                          f"({', '.join(PRETRAINED)}) nor a model folder")
+    config, weights = load_model_dir(path)
+    if config.get("model_type", "discocat") != "discocat":
+        raise ConfigError(f"init_from: {path} holds a {config.get('model_type')} model, not a DisCoCat model")
+    return {"pipeline": config["pipeline"], "classes": config.get("classes", config["model"]["classes"]),
+            "symbols": config["model"]["symbols"], "weights": weights}

@@ -60,6 +60,12 @@ class SentencePipeline:
 
     def circuits(self, texts: Sequence[str], on_error: str = "raise", progress: bool = False):
         """Circuits for ``texts`` (``None`` where parsing failed and ``on_error="none"``)."""
+        from qnlp.utils import paused_gc
+
+        with paused_gc():
+            return self._circuits(texts, on_error, progress)
+
+    def _circuits(self, texts, on_error, progress):
         results = self.parse(texts, on_error=on_error, progress=progress)
         ok = [r for r in results if r is not None]
         diagrams = self.rewriter([r.diagram for r in ok])

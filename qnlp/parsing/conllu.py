@@ -24,31 +24,70 @@ class Token:
     lemma: str = "_"
 
 
-def read_conllu(path: str | Path) -> Iterator[list[Token]]:
+def read_conllu(path: str | Path, merge_multiword: bool = False) -> Iterator[list[Token]]:
     """Yield the sentences of a CoNLL-U file, each a list of :class:`Token`.
 
     Parameters
     ----------
     path : str or Path
         A UTF-8 CoNLL-U file.
+    merge_multiword : bool
+        If false (the default), multiword-token rows (``3-4 del``) are skipped and their words
+        are kept (``de``, ``el``). If true, the words of each multiword token are merged into one
+        token with the surface form (``del``, ``dámelo``), as spaCy's Spanish tokenizer leaves
+        them: it takes the annotation of the word whose head lies outside the token (the first
+        such word), and arcs into the merged words point at it. Empty nodes are always skipped.
     """
-    sentence: list[Token] = []
+    for rows, spans in _read_rows(path):
+        yield _merge(rows, spans) if merge_multiword else rows
+
+
+def _read_rows(path):
+    rows: list[Token] = []
+    spans: list[tuple[int, int, str]] = []
     with open(path, encoding="utf-8") as fh:
         for line in fh:
             line = line.rstrip("\n")
             if not line:
-                if sentence:
-                    yield sentence
-                sentence = []
+                if rows:
+                    yield rows, spans
+                rows, spans = [], []
                 continue
             if line.startswith("#"):
                 continue
             cols = line.split("\t")
-            if "-" in cols[0] or "." in cols[0]:
+            if "." in cols[0]:
                 continue
-            sentence.append(Token(cols[1], cols[3], int(cols[6]), cols[7], cols[5], cols[4], cols[2]))
-    if sentence:
-        yield sentence
+            if "-" in cols[0]:
+                a, b = cols[0].split("-")
+                spans.append((int(a), int(b), cols[1]))
+                continue
+            rows.append(Token(cols[1], cols[3], int(cols[6]), cols[7], cols[5], cols[4], cols[2]))
+    if rows:
+        yield rows, spans
+
+
+def _merge(rows: list[Token], spans: list[tuple[int, int, str]]) -> list[Token]:
+    """Merge the words of multiword tokens (1-based inclusive spans) into surface tokens."""
+    target = {i: i for i in range(1, len(rows) + 1)}  # word id -> id of the word it merges into
+    keep = set(target)
+    forms = {}
+    for a, b, form in spans:
+        inside = range(a, b + 1)
+        heads = [i for i in inside if not a <= rows[i - 1].head <= b]
+        main = heads[0] if heads else a
+        for i in inside:
+            target[i] = main
+            if i != main:
+                keep.discard(i)
+        forms[main] = form
+    new_id = {old: k for k, old in enumerate(sorted(keep), start=1)}
+    out = []
+    for old in sorted(keep):
+        t = rows[old - 1]
+        head = 0 if t.head == 0 else new_id[target[t.head]]
+        out.append(Token(forms.get(old, t.form), t.upos, head, t.deprel, t.feats, t.xpos, t.lemma))
+    return out
 
 
 def base_relation(deprel: str) -> str:

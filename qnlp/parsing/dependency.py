@@ -10,6 +10,9 @@ does). Punctuation is dropped, so lambeq's ``"man prepares meal ."`` has type ``
 A sentence whose tree cannot be turned into a diagram is read by lambeq's ``cups_reader`` over
 its whitespace tokens and flagged ``fallback=True``.
 
+:class:`SpacyDependencyParser` holds everything that does not depend on the language; the
+Spanish parser (:mod:`qnlp.parsing.spanish`) subclasses it too.
+
 Examples
 --------
 >>> from qnlp.parsing.dependency import DependencyParser
@@ -84,8 +87,16 @@ def reduce_planar(words: list[str], types: list) -> "object":
     return Diagram.create_pregroup_diagram(boxes, [(Cup, i, j) for i, j in cups])
 
 
-class DependencyParser(Parser):
-    """Syntax-aware English parser that works offline (registry name ``"dep.v1"``).
+class SpacyDependencyParser(Parser):
+    """Language-neutral base: a shipped spaCy tagger + parser, trees mapped to pregroup diagrams.
+
+    Subclassing
+    -----------
+    Set :attr:`name` (the registry name), :attr:`default_model_dir` (the shipped spaCy folder)
+    and, if the language needs it, override :meth:`prepare` (a pure function of the parsed
+    tokens applied before the pregroup mapping, e.g. Spanish clitics). Everything else —
+    lazy loading, batching through one ``nlp.pipe`` call, the user lexicon, the counted
+    ``cups_reader`` fallback, pickling — is shared.
 
     Parameters
     ----------
@@ -99,7 +110,9 @@ class DependencyParser(Parser):
         Batch size of ``nlp.pipe``.
     """
 
-    name = "dep.v1"
+    name = "spacy-dep"
+    #: Folder of the shipped spaCy model of this language (set by each subclass).
+    default_model_dir: Path | None = None
 
     def __init__(self, model_dir: str | Path | None = None, lexicon: Mapping[str, str] | None = None,
                  batch_size: int = 256):
@@ -117,7 +130,9 @@ class DependencyParser(Parser):
         if self._nlp is None:
             import spacy
 
-            path = Path(self.model_dir) if self.model_dir is not None else MODEL_DIR
+            path = Path(self.model_dir) if self.model_dir is not None else self.default_model_dir
+            if path is None:
+                raise ConfigError(f"{type(self).__name__} has no shipped model; pass model_dir")
             if not (path / "meta.json").is_file():
                 raise ConfigError(f"no spaCy model at {str(path)!r} (meta.json missing)")
             self._nlp = spacy.load(path, exclude=["senter", "ner", "lemmatizer"])
@@ -158,11 +173,16 @@ class DependencyParser(Parser):
     def _parse_one(self, sentence: str) -> ParseResult:
         return self._from_doc(sentence, self.nlp(sentence))
 
+    @staticmethod
+    def prepare(toks: list[Tok]) -> list[Tok]:
+        """Language-specific rewrite of the parsed tokens before the pregroup mapping (none)."""
+        return toks
+
     def _from_doc(self, sentence: str, doc) -> ParseResult:
         toks = [Tok(t.text, t.tag_ or t.pos_, -1 if t.head.i == t.i else t.head.i, t.dep_)
                 for t in doc if not t.is_space]
         try:
-            words, types, diagram = self.tree_diagram(toks)
+            words, types, diagram = self.tree_diagram(self.prepare(toks))
         except Exception:  # noqa: BLE001 - any failure of the mapping falls back
             return self._fallback_result(sentence)
         if self.lexicon and any(w.lower() in self.lexicon_types for w in words):
@@ -201,3 +221,14 @@ class DependencyParser(Parser):
             raise ParseError(f"{self.name} could not parse {sentence!r}: {exc}") from exc
         words, types = words_and_types(diagram)
         return ParseResult(sentence, diagram, words, types, self.name, fallback=True)
+
+
+class DependencyParser(SpacyDependencyParser):
+    """Syntax-aware English parser that works offline (registry name ``"dep.v1"``).
+
+    The shipped model is ``qnlp/parsing/models/en_qnlp_dep``; see
+    :class:`SpacyDependencyParser` for the parameters.
+    """
+
+    name = "dep.v1"
+    default_model_dir = MODEL_DIR

@@ -18,10 +18,10 @@ The mapping is functor–argument:
 * a preposition (``case``), subordinator (``mark``) or coordinator (``cc``) of a modifying
   phrase is the functor: it takes both the modified phrase and its own phrase
   (``in: s.r·s·n.l``, ``and: n.r·n·n.l``);
-* a relative pronoun (``that``, ``which``, ``who``, ``whom``) is the functor of its relative
-  clause; the clause's verb hands up the gap left by the pronoun (``n.r @ s`` for a subject
-  gap, ``s @ n.l`` for an object gap), which gives lambeq's types ``n.r·n·s.l·n`` and
-  ``n.r·n·n.l.l·s.l``.
+* a relative pronoun (``that``, ``which``, ``who``, ``whom``; Spanish ``que``, ``quien``, ...)
+  is the functor of its relative clause; the clause's verb hands up the gap left by the
+  pronoun (``n.r @ s`` for a subject gap, ``s @ n.l`` for an object gap), which gives
+  lambeq's types ``n.r·n·s.l·n`` and ``n.r·n·n.l.l·s.l``.
 
 Dependents are applied to their head from the nearest outwards (arguments before modifiers at
 equal distance, right before left), and an argument met after a modifier is passed up through
@@ -53,8 +53,11 @@ ARGUMENT_RELATIONS = frozenset({
 #: Relations whose phrase modifies its head through a function word (case, mark, cc).
 MARKED_RELATIONS = {"obl": "case", "nmod": "case", "advcl": "mark", "acl": "mark",
                     "conj": "cc"}
-#: Relative pronouns that act as functors of their relative clause.
-RELATIVE_PRONOUNS = frozenset({"that", "which", "who", "whom"})
+#: Relative pronouns that act as functors of their relative clause (English and Spanish; only
+#: a token attached to a verb as its subject or object counts, so Spanish "que" as a
+#: complementiser, ``mark``, does not).
+RELATIVE_PRONOUNS = frozenset({"that", "which", "who", "whom",
+                               "que", "quien", "quienes", "cual", "cuales"})
 #: Universal POS tags whose phrase is a noun phrase (type ``n``).
 NOMINAL_UPOS = frozenset({"NOUN", "PROPN", "PRON", "NUM", "SYM", "X", "DET", "PART"})
 #: Dependents of these relations are dropped along with punctuation tokens.
@@ -245,9 +248,26 @@ def projectivize(tokens: list[Tok]) -> tuple[list[Tok], int]:
     return toks, lifted
 
 
+#: Relations whose dependent is a noun phrase in UD (a clause in that role would be ``csubj``
+#: or ``ccomp``).
+NOMINAL_ARGUMENT_RELATIONS = frozenset({"nsubj", "obj", "iobj"})
+#: Dependents that make a phrase a clause.
+CLAUSE_RELATIONS = frozenset({"nsubj", "csubj", "obj", "iobj", "ccomp", "xcomp", "aux", "cop",
+                              "mark", "expl"})
+
+
 def phrase_type(tok: Tok, deps: list[tuple[int, Tok]]) -> list[str]:
-    """The type of the phrase a token heads: ``s`` for a clause, ``n`` for a noun phrase."""
+    """The type of the phrase a token heads: ``s`` for a clause, ``n`` for a noun phrase.
+
+    The relation wins over the tag in one case: a subject or object tagged ``VERB`` that has
+    no clause dependents of its own is a noun phrase (UD gives clausal subjects and objects
+    ``csubj``/``ccomp``), so a tagger error on a word like "reports" in "clerk that files
+    reports" does not turn the object into a clause.
+    """
     rels = {base(d.dep) for _, d in deps}
+    if (tok.upos in ("VERB", "AUX") and base(tok.dep) in NOMINAL_ARGUMENT_RELATIONS
+            and not rels & CLAUSE_RELATIONS):
+        return ["n"]
     if tok.upos in ("VERB", "AUX") or rels & {"nsubj", "csubj", "cop", "expl"}:
         return ["s"]
     if tok.upos in NOMINAL_UPOS:
@@ -309,10 +329,17 @@ class _Builder:
         self.types, self.parents = types, parents
 
     def _relative_pronoun(self, verb: int) -> int | None:
+        """The relative pronoun that fills a gap of ``verb``'s clause, if any.
+
+        A pronoun whose relation another dependent of the verb also has ("the way in which
+        Hayworth is put", parsed with two passive subjects) fills no gap and is left as a
+        plain argument.
+        """
+        rels = [base(self.tokens[c].dep) for c in self.children[verb]]
         for c in self.children[verb]:
             t = self.tokens[c]
             if (t.text.lower() in RELATIVE_PRONOUNS and c < verb
-                    and base(t.dep) in ("nsubj", "obj", "iobj")):
+                    and base(t.dep) in ("nsubj", "obj", "iobj") and rels.count(base(t.dep)) == 1):
                 return c
         return None
 

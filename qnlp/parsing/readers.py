@@ -6,6 +6,7 @@ import os
 
 from qnlp.errors import ConfigError, ParseError
 from qnlp.parsing.base import ParseResult, Parser, words_and_types
+from qnlp.text import tokenize
 
 
 class LambeqReaderParser(Parser):
@@ -14,9 +15,10 @@ class LambeqReaderParser(Parser):
     Tokens are the sentence's whitespace-separated words; no download ever happens.
     """
 
-    def __init__(self, reader_name: str, name: str):
+    def __init__(self, reader_name: str, name: str, tokens: str = "whitespace"):
         self.reader_name = reader_name
         self.name = name
+        self.tokens = tokens
         self._reader = None
 
     @property
@@ -29,7 +31,10 @@ class LambeqReaderParser(Parser):
 
     def _parse_one(self, sentence: str) -> ParseResult:
         try:
-            diagram = self.reader.sentence2diagram(sentence.split(), tokenised=True)
+            words = tokenize(sentence) if self.tokens == "words" else sentence.split()
+            if not words:
+                raise ValueError("no word tokens")
+            diagram = self.reader.sentence2diagram(words, tokenised=True)
         except Exception as exc:  # lambeq raises many kinds of errors
             raise ParseError(f"{self.name} could not read {sentence!r}: {exc}") from exc
         words, types = words_and_types(diagram)
@@ -49,6 +54,12 @@ def make_stairs_reader() -> Parser:
 def make_spiders_reader() -> Parser:
     """Words merged by one spider (lambeq's ``spiders_reader``, a bag of words)."""
     return LambeqReaderParser("spiders_reader", "spiders.v1")
+
+
+def make_spiders_words_reader() -> Parser:
+    """The spiders reader on normalised words: :func:`qnlp.text.tokenize` (lower case,
+    punctuation other than ``!``/``?`` dropped), so "Great." and "great" share parameters."""
+    return LambeqReaderParser("spiders_reader", "spiders.v2", tokens="words")
 
 
 def make_tree_reader() -> Parser:

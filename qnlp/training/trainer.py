@@ -55,6 +55,11 @@ class Trainer:
         Each is called with an :class:`EpochLog` after every evaluated epoch.
     run_config : RunConfig, optional
         Shots and seed when the model's backend is not differentiable (SPSA on its results).
+    weight_decay : float
+        L2 penalty on the parameters: towards ``anchor`` when given (fine-tuning a pretrained
+        model stays near it), else towards 0 (every gate near the identity).
+    anchor : array, optional
+        Centre of the L2 penalty, one value per parameter.
     patience, tol : int, float
         With validation circuits and ``patience``: stop when the validation accuracy has not
         improved by ``tol`` for ``patience`` evaluations and keep the best parameters
@@ -64,7 +69,8 @@ class Trainer:
     def __init__(self, *, epochs: int = 120, batch_size: int | None = None,
                  learning_rate: float = 0.2, optimizer: str = "adam", unk_rate: float = 0.05,
                  seed: int = 0, eval_every: int = 1, callbacks: Sequence[Callable] = (),
-                 run_config=None, patience: int | None = None, tol: float = 1e-4):
+                 run_config=None, patience: int | None = None, tol: float = 1e-4,
+                 weight_decay: float = 0.0, anchor=None):
         self.epochs = epochs
         self.batch_size = batch_size
         self.learning_rate = learning_rate
@@ -76,6 +82,8 @@ class Trainer:
         self.run_config = run_config
         self.patience = patience
         self.tol = tol
+        self.weight_decay = weight_decay
+        self.anchor = anchor
 
     def _check(self):
         if self.epochs < 0:
@@ -100,13 +108,18 @@ class Trainer:
         history = History()
         y = torch.as_tensor(np.asarray(targets, dtype=np.int64), device=model.backend.device)
         batches = self._batches(model, circuits)
-        # train and validation circuits are evaluated together: one forward pass per epoch
-        evaluation = model.compile(list(circuits) + list(val_circuits))
+        if len(batches) == 1:  # full-batch training: evaluate the training batch as compiled
+            evaluation = [batches[0][0]] + ([model.compile(list(val_circuits))] if len(val_circuits) else [])
+        else:  # train and validation circuits together: one forward pass per epoch
+            evaluation = [model.compile(list(circuits) + list(val_circuits))]
         y_all = np.concatenate([np.asarray(targets, dtype=np.int64), np.asarray(val_targets, dtype=np.int64)])
         gen = torch.Generator(device=model.backend.device).manual_seed(self.seed)
         order_rng = np.random.default_rng(self.seed)
         theta = model.theta()
-        opt = torch.optim.Adam([theta], lr=self.learning_rate) if self.optimizer == "adam" else None
+        anchored = self.anchor is not None and self.weight_decay > 0
+        anchor = torch.as_tensor(np.asarray(self.anchor), dtype=theta.dtype, device=theta.device) if anchored else None
+        opt = torch.optim.Adam([theta], lr=self.learning_rate,
+                                                    weight_decay=0.0 if anchored else self.weight_decay) if self.optimizer == "adam" else None
         # cosine decay of the step size to a tenth over the run: stable final parameters
         schedule = torch.optim.lr_scheduler.CosineAnnealingLR(
             opt, T_max=max(1, self.epochs * len(batches)), eta_min=self.learning_rate / 10) if opt else None
@@ -124,6 +137,8 @@ class Trainer:
                     opt.zero_grad()
                     loss = cross_entropy(model.forward(compiled, twin_rate=self.unk_rate, generator=gen), yb)
                     loss.backward()
+                    if anchored:
+                        theta.grad.add_(theta.detach() - anchor, alpha=self.weight_decay)
                     opt.step()
                     schedule.step()
                     losses.append(loss.item())
@@ -222,7 +237,8 @@ class Trainer:
         import torch
 
         with torch.no_grad():
-            correct = (model.forward(evaluation).argmax(1).cpu().numpy() == y_all)
+            pred = np.concatenate([model.forward(part).argmax(1).cpu().numpy() for part in evaluation])
+        correct = pred == y_all
         train_acc = float(correct[:n_train].mean())
         val_acc = float(correct[n_train:].mean()) if len(correct) > n_train else None
         return EpochLog(epoch, loss, train_acc, val_acc, seconds)

@@ -143,9 +143,10 @@ def test_train_attention_rejects_options(args, message, tmp_path):
 
 def test_train_model_names(tmp_path):
     res = run("train", "--model", "transformer", "--dataset", "mc", "--out", tmp_path / "m")
-    assert res.exit_code == 1 and "unknown model 'transformer'; valid: attention, classical-attention, discocat" in res.output
+    assert res.exit_code == 1
+    assert "unknown model 'transformer'; valid: attention, bilingual, classical-attention, discocat, seq2seq" in res.output
     res = run("train", "--dataset", "mc", "--out", tmp_path / "m", "--set", "n_heads=2")
-    assert res.exit_code == 1 and "--set applies to --model attention only" in res.output
+    assert res.exit_code == 1 and "unknown DisCoCat setting 'n_heads' for --set" in res.output
 
 
 def test_explain_needs_attention_model(trained_mc, tmp_path):

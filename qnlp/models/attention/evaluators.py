@@ -109,6 +109,28 @@ class ExactEvaluator:
         return [_quantities({k: v.unflatten(-1, (b, t)) for k, v in
                              head_features(flat, h.params(), kind=h.kind).items()}, h.kind) for h in heads]
 
+    def cross_quantities(self, query_cells: TokenCells, key_cells: TokenCells, heads) -> list[dict]:
+        """Per head, the quantities of attention from the ``T`` tokens of ``query_cells`` to the
+        ``S`` tokens of ``key_cells`` (same ``B``): ``"values"`` ``(B, S, 3d)`` and ``"k"``
+        ``(B, S)`` from the keys, ``"q"`` ``(B, T)`` from the queries, or fidelity ``"scores"``
+        ``(B, T, S)`` (cross-attention of an encoder-decoder)."""
+        sides = []
+        for cells in (query_cells, key_cells):
+            states = self.states(cells)
+            b, t, dim = states.shape
+            sides.append((states.reshape(b * t, dim).T, (b, t)))
+        out = []
+        for h in heads:
+            fq, fk = ({k: v.unflatten(-1, shape) for k, v in head_features(flat, h.params(), kind=h.kind).items()}
+                      for flat, shape in sides)
+            q = {"values": fk["values"].permute(1, 2, 0)}
+            if h.kind == "gaussian":
+                q["q"], q["k"] = fq["query"], fk["key"]
+            else:
+                q["scores"] = fidelity_scores(fq["query"].permute(1, 2, 0), fk["key"].permute(1, 2, 0))
+            out.append(q)
+        return out
+
 
 @dataclass
 class ShotReport:
@@ -180,31 +202,50 @@ class BackendEvaluator:
 
     def quantities(self, cells: TokenCells, heads) -> list[dict]:
         """Per head, the quantities listed in the module docstring, estimated (float64)."""
-        t0 = time.perf_counter()
-        b_size, t_size = cells.mask.shape
-        d = cells.n_qubits
+        return self.cross_quantities(cells, cells, heads)
+
+    @staticmethod
+    def _side(cells: TokenCells) -> dict:
+        """What the circuits of one set of cells need: angles and phases in half-turns, boxes."""
         with torch.no_grad():
-            angles = _half_turns(cells.angles)  # (R, L, d, 2)
             phases = cells.phase_angles(torch.float64)
-            phases = None if phases is None else _half_turns(phases)  # (T, d)
             boxes = None
             if cells.box is not None:
                 from qnlp.models.attention.discocat_tokens import normalised
 
                 boxes = normalised(cells.box_states.detach().to(torch.complex128)).numpy()
-        real = [(b, t) for b in range(b_size) for t in range(t_size) if bool(cells.mask[b, t])]
+            return {"cells": cells, "angles": _half_turns(cells.angles),  # (R, L, d, 2)
+                    "phases": None if phases is None else _half_turns(phases), "boxes": boxes}  # (T, d)
 
-        def token(b, t, head_params):
+    def cross_quantities(self, query_cells: TokenCells, key_cells: TokenCells, heads) -> list[dict]:
+        """Like :meth:`ExactEvaluator.cross_quantities`, estimated (float64); :meth:`quantities`
+        is the case ``query_cells is key_cells``."""
+        t0 = time.perf_counter()
+        cells = key_cells
+        if (query_cells.n_qubits, query_cells.n_layers, query_cells.frequencies is None) != \
+                (cells.n_qubits, cells.n_layers, cells.frequencies is None):
+            raise ConfigError("cross-attention on a backend needs query and key tokens of the same "
+                              "register, layers and positional phases")
+        b_size, s_size = cells.mask.shape
+        t_size = query_cells.mask.shape[1]
+        d = cells.n_qubits
+        qside = self._side(query_cells)
+        kside = qside if query_cells is key_cells else self._side(key_cells)
+        real = [(b, t) for b in range(b_size) for t in range(s_size) if bool(cells.mask[b, t])]
+        qreal = [(b, t) for b in range(b_size) for t in range(t_size) if bool(query_cells.mask[b, t])]
+
+        def token(side, b, t, head_params):
             """(amplitudes or None, values) of the token state at (b, t) followed by a head circuit."""
             amps = None
             parts = []
-            if boxes is not None and bool(cells.box[b, t]):
-                amps = boxes[b, t]
+            if side["boxes"] is not None and bool(side["cells"].box[b, t]):
+                amps = side["boxes"][b, t]
             else:
-                row = int(cells.index[b, t])
+                row = int(side["cells"].index[b, t])
+                angles = side["angles"]
                 parts.append(angles[row].ravel() if row >= 0 else np.zeros(angles[0].size))
-            if phases is not None:
-                parts.append(phases[t])
+            if side["phases"] is not None:
+                parts.append(side["phases"][t])
             parts.append(_half_turns(head_params).ravel())
             return amps, np.concatenate(parts)
 
@@ -213,31 +254,33 @@ class BackendEvaluator:
             hl = head.value.shape[0]
             for b, t in real:
                 for basis in BASES:
-                    amps, values = token(b, t, head.value)
+                    amps, values = token(kside, b, t, head.value)
                     jobs.append((self._key("basis", basis, cells, hl, (amps, None)), values))
                     slots.append((h, "v" + basis, b, t, None))
-                if head.kind == "gaussian":
-                    for name in ("query", "key"):
-                        amps, values = token(b, t, getattr(head, name))
+            if head.kind == "gaussian":
+                for side, name, positions in ((qside, "query", qreal), (kside, "key", real)):
+                    for b, t in positions:
+                        amps, values = token(side, b, t, getattr(head, name))
                         jobs.append((self._key("basis", "Z", cells, hl, (amps, None)), values))
                         slots.append((h, name[0], b, t, None))
-                    continue
-                for s in range(t_size):
+                continue
+            for b, t in qreal:
+                for s in range(s_size):
                     if bool(cells.mask[b, s]):
-                        qa, qv = token(b, t, head.query)
-                        ka, kv = token(b, s, head.key)
+                        qa, qv = token(qside, b, t, head.query)
+                        ka, kv = token(kside, b, s, head.key)
                         jobs.append((self._key(self.fidelity_method, "-", cells, hl, (qa, ka)),
                                      np.concatenate([qv, kv])))
                         slots.append((h, "scores", b, t, s))
         estimates = self._run(jobs)
         out = []
         for head in heads:
-            q = {"values": torch.zeros(b_size, t_size, 3 * d, dtype=torch.float64)}
+            q = {"values": torch.zeros(b_size, s_size, 3 * d, dtype=torch.float64)}
             if head.kind == "gaussian":
                 q["q"] = torch.zeros(b_size, t_size, dtype=torch.float64)
-                q["k"] = torch.zeros(b_size, t_size, dtype=torch.float64)
+                q["k"] = torch.zeros(b_size, s_size, dtype=torch.float64)
             else:
-                q["scores"] = torch.zeros(b_size, t_size, t_size, dtype=torch.float64)
+                q["scores"] = torch.zeros(b_size, t_size, s_size, dtype=torch.float64)
             out.append(q)
         for e, (h, what, b, t, s) in zip(estimates, slots):
             if what[0] == "v" and len(what) == 2:

@@ -32,10 +32,11 @@ HEADS = ("gaussian", "fidelity")
 def masked_softmax(scores: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
     """Softmax over the last axis (keys), ignoring keys where ``mask`` is False.
 
-    ``scores`` ``(B, T, T)``; ``mask`` ``(B, T)`` bool (True = real token) or None.
+    ``scores`` ``(B, T, S)``; ``mask`` ``(B, S)`` bool (True = real token), ``(B, T, S)`` bool
+    (per query: e.g. a causal mask, True where query ``t`` may see key ``s``) or None.
     """
     if mask is not None:
-        scores = scores.masked_fill(~mask[:, None, :], float("-inf"))
+        scores = scores.masked_fill(~(mask[:, None, :] if mask.dim() == 2 else mask), float("-inf"))
     w = torch.softmax(scores, dim=-1)
     return torch.nan_to_num(w, nan=0.0)  # rows of a fully padded sentence
 
@@ -110,7 +111,10 @@ def attend_quantities(quantities: dict, params: dict, mask: torch.Tensor | None 
     """The classical rest of a head: weights from its quantities, then the weighted values.
 
     ``quantities``: ``"values"`` ``(B, T, 3d)``; gaussian ``"q"``, ``"k"`` ``(B, T)``; fidelity
-    ``"scores"`` ``(B, T, T)`` (raw overlaps, scaled here by ``exp(log_scale)``). Exact or
+    ``"scores"`` ``(B, T, T)`` (raw overlaps, scaled here by ``exp(log_scale)``). For attention
+    from ``T`` queries to ``S`` keys of another sequence (cross-attention): ``"values"``
+    ``(B, S, 3d)``, ``"q"`` ``(B, T)``, ``"k"`` ``(B, S)``, ``"scores"`` ``(B, T, S)``; ``mask``
+    as in :func:`masked_softmax`. Exact or
     estimated from shots (:mod:`qnlp.models.attention.evaluators`): the same code either way.
     """
     values = quantities["values"]

@@ -6,6 +6,8 @@ Run ``python -m qnlp.parsing.training.train_parser --out DIR``. The script
 2. adds synthetic, correctly annotated short sentences (``adj noun verb adj noun``,
    ``noun that noun verb``, ``noun that verb noun``) built from word lists taken from EWT train
    itself, plus lowercased copies of EWT sentences, so lowercase telegraphic input is tagged well;
+   and sentences whose verb looks like a plural noun (``nurse checks records``,
+   :func:`noun_like_verb_sentence`);
 3. writes ``train.spacy`` and ``dev.spacy`` under ``DIR/corpus``;
 4. trains with ``parser_en.cfg`` (spaCy's "efficiency" preset: tok2vec + tagger + parser, no
    vectors) into ``DIR/model-best``.
@@ -42,7 +44,9 @@ def word_lists(sentences: list[list[Token]], min_count: int = 2,
     dict
         ``noun`` (singular common nouns), ``nouns`` (plural), ``adj`` (positive adjectives),
         ``verb_3sg`` / ``verb_base`` (verbs seen with a direct object, as ``VBZ`` and as
-        ``VB``/``VBP``), ``det`` and ``rel`` (relative pronouns), each sorted. A word is kept
+        ``VB``/``VBP``), ``det`` and ``rel`` (relative pronouns), each sorted, and
+        ``verb_3sg_noun_like``: plural nouns whose lemma takes a direct object as a verb in EWT
+        (``records``, ``plants``), i.e. 3rd person singular verbs that look like plural nouns. A word is kept
         in a class only if at least ``min_share[class]`` of its EWT occurrences have that UPOS
         tag: adjectives must be clear (0.8, so "down" is left out), while nouns (0.5) and verbs
         (0.3) may be ambiguous ("control", "feature"), so the model learns to use the sentence
@@ -84,6 +88,16 @@ def word_lists(sentences: list[list[Token]], min_count: int = 2,
         keep = 1 if key in ("verb_3sg", "det", "rel") else min_count
         out[key] = sorted(w for w, k in c.items() if k >= keep
                           and upos[w][tag[key]] >= share[key] * sum(upos[w].values()))
+    # plural nouns (NNS) whose lemma is a transitive verb in EWT: the same spelling is that
+    # verb's 3rd person singular ("records", "plants"); found from the annotations, no word list
+    plural_lemma = {}
+    for sent in sentences:
+        for t in sent:
+            w = t.form.lower()
+            if t.upos == "NOUN" and t.xpos == "NNS" and _clean(w) and w.endswith("s"):
+                plural_lemma[w] = t.lemma.lower()
+    out["verb_3sg_noun_like"] = sorted(w for w, lemma in plural_lemma.items()
+                                       if lemma in transitive and lemma != w)
     return out
 
 
@@ -154,17 +168,68 @@ def synthetic_sentence(rng: random.Random, lists: dict) -> list[Token]:
     return [Token(f, u, (h + 1) if h >= 0 else 0, d) for f, u, h, d in rows]
 
 
+def noun_like_verb_sentence(rng: random.Random, lists: dict) -> list[Token]:
+    """A synthetic sentence whose verb looks like a plural noun ("nurse checks records").
+
+    Shapes: ``[adj] noun VERBs [adj] nouns`` (a clause with a singular subject and, mostly, a
+    plural object), ``noun that VERBs [adj] nouns`` (subject relative) and ``nouns that noun
+    VERBs`` (object relative), with ``VERBs`` from ``verb_3sg_noun_like``. Elsewhere the same
+    words occur as plural nouns, so only the position tells them apart.
+    """
+    shape = rng.choice(("clause", "clause", "subj_rel", "obj_rel"))
+    rows: list[list] = []
+
+    def add_np(plural=False, adj=0.3, det=0.1):
+        np_rows, head = _np(rng, lists, len(rows), plural, adj, det)
+        rows.extend(np_rows)
+        return head
+
+    def noun_like(plural_object: bool):
+        return rng.choice(lists["verb_3sg_noun_like"] if plural_object or rng.random() < 0.7
+                          else lists["verb_3sg"])
+
+    if shape == "clause":
+        subj = add_np(False)
+        v = len(rows)
+        rows.append([noun_like(True), "VERB", -1, "root"])
+        obj = add_np(rng.random() < 0.8)
+        rows[subj][2:] = [v, "nsubj"]
+        rows[obj][2:] = [v, "obj"]
+        root = v
+    else:
+        head = add_np(plural=shape == "obj_rel", adj=0.15, det=0.05)
+        root = head
+        rows[head][2:] = [-1, "root"]
+        rel = len(rows)
+        rows.append([rng.choice(lists["rel"]) if rng.random() < 0.3 else "that", "PRON", None, None])
+        if shape == "obj_rel":
+            subj = add_np(False, adj=0.1, det=0.1)
+            v = len(rows)
+            rows.append([noun_like(True), "VERB", head, "acl:relcl"])
+            rows[rel][2:] = [v, "obj"]
+            rows[subj][2:] = [v, "nsubj"]
+        else:
+            v = len(rows)
+            rows.append([noun_like(True), "VERB", head, "acl:relcl"])
+            obj = add_np(rng.random() < 0.8, adj=0.3, det=0.1)
+            rows[rel][2:] = [v, "nsubj"]
+            rows[obj][2:] = [v, "obj"]
+    if rng.random() < 0.7:
+        rows.append([".", "PUNCT", root, "punct"])
+    return [Token(f, u, (h + 1) if h >= 0 else 0, d) for f, u, h, d in rows]
+
+
 def lowercase_copy(sent: list[Token]) -> list[Token]:
     """The sentence with every form lowercased (annotation unchanged)."""
     return [Token(t.form.lower(), t.upos, t.head, t.deprel, t.feats, t.xpos, t.lemma) for t in sent]
 
 
-def to_docbin(sentences: list[list[Token]], path: Path) -> None:
+def to_docbin(sentences: list[list[Token]], path: Path, lang: str = "en") -> None:
     """Write sentences, one per Doc, as a spaCy ``DocBin`` (tag = UPOS)."""
     import spacy
     from spacy.tokens import Doc, DocBin
 
-    vocab = spacy.blank("en").vocab
+    vocab = spacy.blank(lang).vocab
     db = DocBin(store_user_data=False)
     for sent in sentences:
         heads = [(t.head - 1) if t.head > 0 else i for i, t in enumerate(sent)]
@@ -177,7 +242,7 @@ def to_docbin(sentences: list[list[Token]], path: Path) -> None:
 
 
 def build_corpus(data: Path, out: Path, seed: int = 0, n_synthetic: int = 8000,
-                 n_lower: int = 3000) -> dict:
+                 n_lower: int = 3000, n_noun_like: int = 3000) -> dict:
     """Convert EWT and add the synthetic and lowercased sentences; returns counts."""
     rng = random.Random(seed)
     train = list(read_conllu(data / "en_ewt-ud-train.conllu"))
@@ -185,11 +250,14 @@ def build_corpus(data: Path, out: Path, seed: int = 0, n_synthetic: int = 8000,
     lists = word_lists(train)
     synthetic = [synthetic_sentence(rng, lists) for _ in range(n_synthetic)]
     lower = [lowercase_copy(s) for s in rng.sample(train, min(n_lower, len(train)))]
-    everything = train + synthetic + lower
+    # drawn after the others, so n_noun_like=0 rebuilds the earlier corpus exactly
+    noun_like = [noun_like_verb_sentence(rng, lists) for _ in range(n_noun_like)]
+    everything = train + synthetic + lower + noun_like
     rng.shuffle(everything)
     to_docbin(everything, out / "train.spacy")
     to_docbin(dev, out / "dev.spacy")
     return {"ewt_train": len(train), "synthetic": len(synthetic), "lowercased": len(lower),
+            "noun_like_verb": len(noun_like),
             "dev": len(dev), **{f"words_{k}": len(v) for k, v in lists.items()}}
 
 

@@ -2,7 +2,7 @@
 
 Run ``python -m qnlp.bench.discocat_scale_bench`` (``--datasets mc yelp sst2``, ``--lambeq`` adds
 lambeq 0.5.0's NumpyModel with jax jit on MC, in the same run). Per dataset and reader, on the
-training split, after imports:
+training split (``sst2-dev``: SST-2's dev sentences), after imports:
 
 * sentences/s of each front-end stage: ``parse`` (text to diagram), ``circuits`` (ansatz and
   parameter names), ``compile`` (tensor networks, index tensors, contraction schedule), and of
@@ -25,7 +25,8 @@ import time
 import numpy as np
 
 #: dataset -> readers measured ("default" is the dependency parser: grammar-based circuits)
-READERS = {"mc": ("default",), "yelp": ("default", "spiders.v2"), "sst2": ("spiders.v2",)}
+READERS = {"mc": ("default",), "yelp": ("default", "spiders.v2"), "sst2": ("spiders.v2",),
+           "sst2-dev": ("default", "spiders.v2")}
 
 
 def _peak_rss_mb() -> float:
@@ -59,7 +60,8 @@ def measure(dataset: str, reader: str, limit: int | None = None) -> dict:
     from qnlp.models.pipeline import SentencePipeline
 
     torch.set_num_threads(1)
-    texts = list(load(dataset).train.texts)[:limit]
+    data = load(dataset.removesuffix("-dev"))
+    texts = list((data.test if dataset.endswith("-dev") else data.train).texts)[:limit]  # sst2's test is its dev
     pipe = SentencePipeline.build(reader, ob_map={"n": 1, "s": 1})
     pipe.parse(texts[:8], on_error="none")  # load the parser's model
     t0 = time.perf_counter()

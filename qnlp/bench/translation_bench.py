@@ -30,7 +30,7 @@ from qnlp.errors import ConfigError, DatasetError
 NEURAL = ("quantum", "classical", "transformer")
 MODELS = NEURAL + ("lexicon", "retrieval")
 #: settings of each neural model over the estimator's defaults (chosen on dev:
-#: docs/translation_generation.md); the classical twin has the quantum model's defaults
+#: docs/translation.md (part 2)); the classical twin has the quantum model's defaults
 SETTINGS = {
     "quantum": {"attention": "quantum"},
     "classical": {"attention": "classical"},

@@ -63,6 +63,18 @@ class Ansatz:
             self._functor = getattr(lambeq, self.lambeq_class)(ob, **kwargs)
         return self._functor
 
+    def type_qubits(self, ty) -> int:
+        """Qubits of a grammar type (per atomic type name, cached)."""
+        atoms = self.__dict__.setdefault("_atom_qubits", {})
+        objects = ty.objects if ty.objects else ([ty] if ty.name is not None else [])
+        total = 0
+        for atom in objects:
+            n = atoms.get(atom.name)
+            if n is None:
+                n = atoms[atom.name] = self.lambeq_ansatz.ob_size(type(atom)(atom.name))
+            total += n
+        return total
+
     def box_symbols(self, box) -> tuple:
         """Names of the parameters of one grammar box's circuit.
 

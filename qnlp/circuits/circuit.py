@@ -47,8 +47,17 @@ class Circuit:
 
     @property
     def n_qubits(self) -> int:
-        """Width of the flat circuit (qubits alive at once, at most)."""
-        return self.meta.setdefault("n_qubits", _width(self.lambeq))
+        """Width of the flat circuit (qubits alive at once, at most), from the grammar diagram:
+        each layer's left and right wires plus the wider end of its box (the flat circuit is
+        not built: on SST-2 building them took most of a fit's time and memory)."""
+        if "n_qubits" not in self.meta:
+            q = self.ansatz.type_qubits
+            width = q(self.diagram.dom)
+            for layer in self.diagram.layers:
+                box = layer.box
+                width = max(width, q(layer.left) + max(q(box.dom), q(box.cod)) + q(layer.right))
+            self.meta["n_qubits"] = width
+        return self.meta["n_qubits"]
 
     @property
     def n_open(self) -> int:

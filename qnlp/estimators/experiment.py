@@ -109,8 +109,22 @@ def _check_classification(dataset) -> None:
 
 
 def _accuracy(clf, split) -> float:
-    """Accuracy of ``clf`` on a dataset split (labels compared as the estimator returns them)."""
-    return float(np.mean(clf.predict(split.texts) == np.asarray(split.labels)))
+    """Accuracy of ``clf`` on a dataset split (labels compared as the estimator returns them).
+
+    A text a DisCoCat pipeline cannot parse at all (empty, over the token limit) counts as an
+    error instead of ending the run (imdb's train split has one 71-token review)."""
+    from qnlp.errors import ParseError
+
+    labels = np.asarray(split.labels)
+    try:
+        return float(np.mean(clf.predict(split.texts) == labels))
+    except ParseError:
+        if not hasattr(clf, "circuits"):
+            raise
+    circuits = clf.circuits(split.texts, on_error="none")
+    ok = [i for i, c in enumerate(circuits) if c is not None]
+    pred = clf.classes_[clf.model_.predict_proba([circuits[i] for i in ok]).argmax(1)]
+    return float(np.sum(pred == labels[ok]) / len(labels))
 
 
 def _saved(clf, result: dict, out) -> dict:

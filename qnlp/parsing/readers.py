@@ -31,9 +31,7 @@ class LambeqReaderParser(Parser):
 
     def _parse_one(self, sentence: str) -> ParseResult:
         try:
-            words = tokenize(sentence) if self.tokens == "words" else sentence.split()
-            if not words:
-                raise ValueError("no word tokens")
+            words = (tokenize(sentence) or sentence.split()) if self.tokens == "words" else sentence.split()
             diagram = self.reader.sentence2diagram(words, tokenised=True)
         except Exception as exc:  # lambeq raises many kinds of errors
             raise ParseError(f"{self.name} could not read {sentence!r}: {exc}") from exc
@@ -58,7 +56,8 @@ def make_spiders_reader() -> Parser:
 
 def make_spiders_words_reader() -> Parser:
     """The spiders reader on normalised words: :func:`qnlp.text.tokenize` (lower case,
-    punctuation other than ``!``/``?`` dropped), so "Great." and "great" share parameters."""
+    punctuation other than ``!``/``?`` dropped), so "Great." and "great" share parameters. A
+    text with no such word (``"("``) keeps its whitespace tokens (unknown words at prediction)."""
     return LambeqReaderParser("spiders_reader", "spiders.v2", tokens="words")
 
 

@@ -108,7 +108,7 @@ class Trainer:
         history = History()
         y = torch.as_tensor(np.asarray(targets, dtype=np.int64), device=model.backend.device)
         batches = self._batches(model, circuits)
-        if len(batches) == 1:  # full-batch training: evaluate the training batch as compiled
+        if len(batches) == 1 and len(circuits) > 5000:  # big full batch: evaluate it as compiled (no 2nd copy)
             evaluation = [batches[0][0]] + ([model.compile(list(val_circuits))] if len(val_circuits) else [])
         else:  # train and validation circuits together: one forward pass per epoch
             evaluation = [model.compile(list(circuits) + list(val_circuits))]

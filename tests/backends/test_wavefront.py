@@ -171,3 +171,13 @@ def test_structure_cache_names_equal_lambeq_functor_names():
             assert set(ansatz.box_symbols(box)) == {str(s) for s in ansatz.lambeq_ansatz.functor(box).free_symbols}
         assert c.symbols == sorted(str(s) for s in c.lambeq.free_symbols)
     assert checked > 50 and len(cache.structures) < checked / 3  # most boxes reuse a structure
+
+
+@pytest.mark.parametrize("parser,rewrite", [("default", ()), ("default", ("remove_cups",)), ("spiders.v2", ()),
+                                            ("stairs", ()), ("cups", ())])
+def test_circuit_width_from_the_grammar_diagram_equals_the_flat_circuit(parser, rewrite):
+    from qnlp.circuits.circuit import _width
+
+    circuits = _circuits(REVIEWS[:6], parser=parser, rewrite=rewrite)
+    for c in circuits:
+        assert c.n_qubits == _width(c.lambeq)

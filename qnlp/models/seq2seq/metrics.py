@@ -5,7 +5,7 @@ takes reference *streams*, so the groups are transposed and padded with ``None``
 reference), which sacreBLEU skips.
 
 >>> scores = translation_scores(["El gato duerme."], [["El gato duerme.", "La gata duerme."]])
->>> scores["bleu"], scores["chrf"], scores["exact_match"]
+>>> round(scores["bleu"], 6), round(scores["chrf"], 6), scores["exact_match"]
 (100.0, 100.0, 1.0)
 """
 

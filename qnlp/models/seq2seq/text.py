@@ -1,6 +1,6 @@
 """Tokens of the translation models: tokeniser, input checks, the name/unknown-word copy policy.
 
-Policy (documented in ``docs/translation_generation.md``):
+Policy (documented in ``docs/translation.md (part 2)``):
 
 * **Tokens.** Words (letters with an optional apostrophe suffix, ``don't``), numbers and single
   punctuation marks (``¿``, ``?``, ``,``, ...). English is lower-cased, except copied tokens;

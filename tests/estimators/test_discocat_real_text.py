@@ -90,15 +90,17 @@ def test_cli_train_yelp_uses_the_real_text_preset_and_set(tmp_path, monkeypatch)
 
     from qnlp.cli.main import app
 
+    from qnlp.cli import commands
+
     calls = {}
-    import qnlp.estimators.experiment as experiment
 
     def fake_train_one(data, **kw):
         calls.update(kw)
         return {"dataset": data.name, "seed": kw["seed"], "test_accuracy": 1.0, "train_accuracy": 1.0,
                 "train_seconds": 0.0}
-    monkeypatch.setattr(experiment, "train_one", fake_train_one)
-    monkeypatch.setattr("qnlp.cli.commands.train_one", fake_train_one)
+    # patch the name the CLI calls, after importing it (patching the module it is imported from
+    # first would leave the fake bound in qnlp.cli.commands for later tests)
+    monkeypatch.setattr(commands, "train_one", fake_train_one)
     runner = CliRunner()
     res = runner.invoke(app, ["train", "--dataset", "yelp", "--out", str(tmp_path / "m"), "--json", "-q"])
     assert res.exit_code == 0, res.output

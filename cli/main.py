@@ -125,7 +125,7 @@ def _train_impl(dataset, out, model, parser, ansatz, backend, epochs, seed, seed
         return _train_attention(dataset, out, seed, seeds, data_seed, as_json, quiet, given, settings,
                                 {"epochs": epochs, "learning_rate": learning_rate, "batch_size": batch_size,
                                  "layers": layers})
-    from qnlp.estimators.discocat_presets import DISCOCAT_SETTINGS, discocat_preset
+    from qnlp.estimators.discocat_presets import DISCOCAT_SETTINGS, FINETUNE_SST2, REAL_TEXT, discocat_preset
     from qnlp.utils import parse_key_values
 
     extra = parse_key_values(settings) if settings else {}
@@ -135,12 +135,12 @@ def _train_impl(dataset, out, model, parser, ansatz, backend, epochs, seed, seed
     pipeline_given = given & {"parser", "ansatz", "rewrite", "qubits_n", "qubits_s", "layers"}
     preset = {} if pipeline_given else discocat_preset(dataset)  # the real-text defaults (docs/benchmarks.md)
     if "init_from" in extra and not pipeline_given:  # from scratch, or from another pretrained model
-        preset = discocat_preset("sst2") if extra["init_from"] is None else \
-            {k: v for k, v in discocat_preset("yelp").items() if k != "parser"}
+        preset = dict(REAL_TEXT) if extra["init_from"] is None else \
+            {k: v for k, v in FINETUNE_SST2.items() if k != "parser"}
     parser = preset.pop("parser", parser)
-    epochs = epochs if "epochs" in given else preset.pop("epochs", epochs)
-    learning_rate = learning_rate if "learning_rate" in given else preset.pop("learning_rate", learning_rate)
-    preset.pop("epochs", None), preset.pop("learning_rate", None)
+    preset_epochs, preset_lr = preset.pop("epochs", epochs), preset.pop("learning_rate", learning_rate)
+    epochs = epochs if "epochs" in given else preset_epochs
+    learning_rate = learning_rate if "learning_rate" in given else preset_lr
     extra = {**preset, **extra}
     data = load(dataset, seed=data_seed)
     results = []

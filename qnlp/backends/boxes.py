@@ -9,7 +9,8 @@ real text has thousands of distinct words, so programs are cached twice:
   structure under an ansatz; only their symbol names differ (``{label}_{i}``, lambeq's naming),
   so a new word of a known type reuses the structure's program with its own names.
 
-The caches live on the lambeq ansatz object, so they are dropped with it.
+The caches live on the lambeq ansatz object, so they are dropped with it. Keys and qubit counts
+come from :class:`~qnlp.circuits.ansatz.Ansatz` (``box_key``, ``type_qubits``).
 """
 
 from __future__ import annotations
@@ -74,45 +75,34 @@ def make_entry(prog: NetworkProgram, names: tuple | None = None) -> BoxEntry:
 
 
 class BoxCache:
-    """Compiled boxes of one lambeq ansatz (get it with :func:`box_cache`)."""
+    """Compiled boxes of one ansatz (a :class:`~qnlp.circuits.ansatz.Ansatz`; get it with
+    :func:`box_cache`)."""
 
-    def __init__(self, lambeq_ansatz):
-        self.ansatz = lambeq_ansatz
+    def __init__(self, ansatz):
+        self.ansatz = ansatz
         self.boxes: dict = {}
         self.structures: dict = {}
-        self.atoms: dict = {}
-
-    def n_qubits(self, ty) -> int:
-        """Qubits of a lambeq type (summed per atomic type, cached per atom name)."""
-        objects = ty.objects if ty.objects else ([ty] if ty.name is not None else [])
-        total = 0
-        for atom in objects:
-            q = self.atoms.get(atom.name)
-            if q is None:
-                q = self.atoms[atom.name] = self.ansatz.ob_size(type(atom)(atom.name))
-            total += q
-        return total
 
     def entry(self, box) -> BoxEntry:
         """The compiled entry of a grammar box."""
-        key = (type(box).__name__, box.name, str(box.dom), str(box.cod), getattr(box, "z", 0),
-               bool(getattr(box, "is_dagger", False)))
+        key = self.ansatz.box_key(box)
         found = self.boxes.get(key)
         if found is not None:
             return found
-        if key[0] == "Spider" and self.n_qubits(box.type) == 1:
+        if key[0] == "Spider" and self.ansatz.type_qubits(box.type) == 1:
             n_in, n_out = len(box.dom), len(box.cod)
             prog = NetworkProgram(inputs=list(range(n_in)), outputs=list(range(n_in, n_in + n_out)))
             entry = self.boxes[key] = BoxEntry(prog, "spider")
             return entry
         structure = (key[0],) + key[2:]
-        label = self.ansatz._summarise_box(box) if key[0] == "Word" else None
+        lam = self.ansatz.lambeq_ansatz
+        label = lam._summarise_box(box) if key[0] == "Word" else None
         shared = self.structures.get(structure)
         if shared is not None and label is not None:
             prog, suffixes = shared
             entry = BoxEntry(prog, "box", tuple(label + s for s in suffixes))
         else:
-            prog = compile_diagram(self.ansatz.functor(box))
+            prog = compile_diagram(lam.functor(box))
             entry = make_entry(prog)
             if label is not None and entry.kind == "box" and structure not in self.structures:
                 suffixes = [n[len(label):] if n.startswith(label) else None for n in entry.names]
@@ -122,10 +112,12 @@ class BoxCache:
         return entry
 
 
-def box_cache(lambeq_ansatz) -> BoxCache:
-    """The :class:`BoxCache` of ``lambeq_ansatz`` (created on first use, kept on the object)."""
-    cache = getattr(lambeq_ansatz, "_qnlp_box_cache", None)
+def box_cache(ansatz) -> BoxCache:
+    """The :class:`BoxCache` of ``ansatz`` (created on first use, kept on its lambeq ansatz, so
+    it goes when the ansatz's lambeq functor does)."""
+    lam = ansatz.lambeq_ansatz
+    cache = getattr(lam, "_qnlp_box_cache", None)
     if cache is None:
-        cache = BoxCache(lambeq_ansatz)
-        lambeq_ansatz._qnlp_box_cache = cache
+        cache = BoxCache(ansatz)
+        lam._qnlp_box_cache = cache
     return cache

@@ -230,9 +230,9 @@ class CompiledBatch:
         if isinstance(circuit, Circuit):
             lam = circuit.ansatz.lambeq_ansatz
             self._ansatze[id(lam)] = lam  # keeps ids in the cache keys unique while cached
-            cache = box_cache(lam)
-            wires = [next(counter) for _ in range(cache.n_qubits(circuit.diagram.dom))]
-            images = ((cache.n_qubits(layer.left), cache.entry(layer.box),
+            cache, qubits = box_cache(circuit.ansatz), circuit.ansatz.type_qubits
+            wires = [next(counter) for _ in range(qubits(circuit.diagram.dom))]
+            images = ((qubits(layer.left), cache.entry(layer.box),
                        layer.box.name if type(layer.box).__name__ == "Word" else None)
                       for layer in circuit.diagram.layers)
         else:  # a flat lambeq quantum circuit: one box

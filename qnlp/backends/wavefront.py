@@ -282,8 +282,6 @@ def _build_program(batch, circuits=None) -> tuple:
     leaf_parts : callable
         ``leaf_parts(box_tensors)`` -> ``{rank: [tensors (rows, 2**rank)]}``.
     """
-    import torch
-
     offsets, leaf_ranks, const_rows = {}, [], []
     pool_size = defaultdict(int)
     for gid, g in enumerate(batch.box_groups):
@@ -335,5 +333,4 @@ def _build_program(batch, circuits=None) -> tuple:
             parts[rank].append(const.reshape(1, -1))
         return parts
 
-    del torch
     return program, leaf_parts

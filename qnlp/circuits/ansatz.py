@@ -63,6 +63,13 @@ class Ansatz:
             self._functor = getattr(lambeq, self.lambeq_class)(ob, **kwargs)
         return self._functor
 
+    @staticmethod
+    def box_key(box) -> tuple:
+        """What makes a grammar box's circuit under an ansatz: kind, name, domain, codomain,
+        winding and dagger. ``key[:1] + key[2:]`` (without the name) is its circuit's structure."""
+        return (type(box).__name__, box.name, str(box.dom), str(box.cod), getattr(box, "z", 0),
+                bool(getattr(box, "is_dagger", False)))
+
     def type_qubits(self, ty) -> int:
         """Qubits of a grammar type (per atomic type name, cached)."""
         atoms = self.__dict__.setdefault("_atom_qubits", {})
@@ -84,8 +91,7 @@ class Ansatz:
         """
         cache = self.__dict__.setdefault("_symbol_cache", ({}, {}))
         boxes, structures = cache
-        key = (type(box).__name__, box.name, str(box.dom), str(box.cod), getattr(box, "z", 0),
-               bool(getattr(box, "is_dagger", False)))
+        key = self.box_key(box)
         found = boxes.get(key)
         if found is not None:
             return found

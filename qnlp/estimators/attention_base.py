@@ -239,17 +239,11 @@ class _AttentionClassifier(TextClassifier):
     def load(cls, path):
         """Load a folder written by :meth:`save` (format 1 folders too)."""
         from qnlp.models.attention.model import Vocabulary, upgrade_state
-        from qnlp.models.folders import read_model_config
+        from qnlp.models.folders import read_torch_model_dir
 
         path = Path(path)
-        config = read_model_config(path)
-        if config.get("format_version") not in (1, FORMAT_VERSION) or config.get("model_type") != cls.__name__:
-            raise ModelFileError(f"{path}: not a {cls.__name__} model folder")
-        try:
-            with np.load(path / "weights.npz", allow_pickle=False) as data:
-                state = upgrade_state({k: torch.as_tensor(data[k]) for k in data.files})
-        except (OSError, ValueError) as exc:
-            raise ModelFileError(f"cannot read model folder {path}: {exc}") from None
+        config, state = read_torch_model_dir(path, cls.__name__, (1, FORMAT_VERSION))
+        state = upgrade_state(state)
         params = dict(config["params"])
         if "seed" in params:  # format 1
             params["random_state"] = params.pop("seed")

@@ -444,15 +444,11 @@ class BilingualMatcher(BaseEstimator):
     def load(cls, path, **kwargs):
         """Load a folder written by :meth:`save` (``kwargs`` override parameters, e.g. ``backend``)."""
         from qnlp.models.attention.model import Vocabulary
-        from qnlp.models.folders import read_model_config
+        from qnlp.models.folders import read_torch_model_dir
 
         path = Path(path)
-        config = read_model_config(path)
-        if config.get("model_type") != cls.__name__ or config.get("format_version") != FORMAT_VERSION:
-            raise ModelFileError(f"{path}: not a {cls.__name__} model folder")
+        config, state = read_torch_model_dir(path, cls.__name__, (FORMAT_VERSION,))
         try:
-            with np.load(path / "weights.npz", allow_pickle=False) as data:
-                state = {k: torch.as_tensor(data[k]) for k in data.files}
             candidates = (path / "candidates.txt").read_text(encoding="utf-8").split("\n")[:-1]
         except (OSError, ValueError) as exc:
             raise ModelFileError(f"cannot read model folder {path}: {exc}") from None

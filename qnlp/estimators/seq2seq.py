@@ -347,19 +347,12 @@ class Seq2SeqTranslator(BaseEstimator):
     @classmethod
     def load(cls, path) -> "Seq2SeqTranslator":
         """A fitted translator from a folder written by :meth:`save`."""
-        from qnlp.models.folders import read_model_config
+        from qnlp.models.folders import read_torch_model_dir
         from qnlp.models.seq2seq.text import CopyPolicy, TokenVocabulary
         from qnlp.training.loop import EpochRecord
 
         path = Path(path)
-        config = read_model_config(path)
-        if config.get("model_type") != cls.__name__ or config.get("format_version") != FORMAT_VERSION:
-            raise ModelFileError(f"{path}: not a {cls.__name__} model folder")
-        try:
-            with np.load(path / "weights.npz", allow_pickle=False) as data:
-                state = {k: torch.as_tensor(data[k]) for k in data.files}
-        except (OSError, ValueError) as exc:
-            raise ModelFileError(f"cannot read model folder {path}: {exc}") from None
+        config, state = read_torch_model_dir(path, cls.__name__, (FORMAT_VERSION,))
         valid = cls().get_params()
         model = cls(**{k: v for k, v in config["params"].items() if k in valid})
         model.source_vocab_ = TokenVocabulary(config["source_vocab"])

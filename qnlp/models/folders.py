@@ -89,3 +89,26 @@ def read_model_config(path: str | os.PathLike) -> dict:
     if not isinstance(config, dict):
         raise ModelFileError(f"{cfg_path} is corrupt: not a JSON object")
     return config
+
+
+def read_torch_model_dir(path: str | os.PathLike, model_type: str, versions) -> tuple[dict, dict]:
+    """``config.json`` and the ``weights.npz`` arrays (as torch tensors, by name) of a folder
+    written for ``model_type`` in one of the format ``versions``.
+
+    Raises
+    ------
+    ModelFileError
+        Not such a folder (missing, another kind or format), or unreadable weights.
+    """
+    import torch
+
+    path = Path(path)
+    config = read_model_config(path)
+    if config.get("model_type") != model_type or config.get("format_version") not in tuple(versions):
+        raise ModelFileError(f"{path}: not a {model_type} model folder")
+    try:
+        with np.load(path / "weights.npz", allow_pickle=False) as data:
+            state = {k: torch.as_tensor(data[k]) for k in data.files}
+    except (OSError, ValueError) as exc:
+        raise ModelFileError(f"cannot read model folder {path}: {exc}") from None
+    return config, state

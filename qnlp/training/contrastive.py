@@ -2,7 +2,7 @@
 
 :func:`info_nce` is the symmetric InfoNCE loss over a batch's similarity logits (row ``i``'s
 positive is column ``i``); :func:`train_contrastive` runs it with Adam and a cosine learning rate
-inside the shared epoch loop (:func:`~qnlp.training.loop.run_epochs`), shuffling with the
+inside the shared epoch loop (:func:`~qnlp.training.loop.module_epochs`), shuffling with the
 caller's ``torch.Generator``.
 """
 
@@ -12,7 +12,7 @@ from typing import Callable, Sequence
 
 import torch
 
-from qnlp.training.loop import EarlyStopping, EpochRecord, adam, run_epochs
+from qnlp.training.loop import EpochRecord, adam, module_epochs
 
 
 def info_nce(logits: torch.Tensor, exclude: torch.Tensor | None = None) -> torch.Tensor:
@@ -86,24 +86,5 @@ def train_contrastive(module: torch.nn.Module, batch_fn: Callable, n: int, *, ep
         sched.step()
         return total / max(1, seen)
 
-    def evaluate(epoch, loss, seconds):
-        record = EpochRecord(epoch, loss, seconds)
-        if validation is not None:
-            module.eval()
-            with torch.no_grad():
-                record.validation_score = float(validation())
-        if verbose:
-            import sys
-
-            extra = "" if record.validation_score is None else f", validation {record.validation_score:.4f}"
-            print(f"epoch {epoch}: loss {record.loss:.4f} ({seconds:.1f} s){extra}", file=sys.stderr)
-        return record
-
-    stopper = None
-    if validation is not None and patience:
-        stopper = EarlyStopping(lambda: {k: v.detach().clone() for k, v in module.state_dict().items()},
-                                module.load_state_dict, patience=patience, tol=tol)
-    history = run_epochs(epochs, train_epoch, evaluate, callbacks=callbacks, early_stopping=stopper,
-                         score=lambda r: r.validation_score)
-    module.eval()
-    return history
+    return module_epochs(module, epochs, train_epoch, validation=validation, patience=patience, tol=tol,
+                         callbacks=callbacks, verbose=verbose)

@@ -167,17 +167,37 @@ def train_module(module: torch.nn.Module, batch_fn, targets: np.ndarray, *, epoc
             opt.zero_grad()
             loss.backward()
             if anchored:
-                with torch.no_grad():
-                    for p, c in anchored:  # what Adam's weight_decay adds, centred on c
-                        if p.grad is None:
-                            p.grad = weight_decay * (p - c)
-                        else:
-                            p.grad.add_(p - c, alpha=weight_decay)
+                decay_towards_(anchored, weight_decay)
             opt.step()
             total += float(loss.detach()) * len(idx)
         sched.step()
         return total / n
 
+    return module_epochs(module, epochs, train_epoch, validation=validation, patience=patience, tol=tol,
+                         callbacks=callbacks, verbose=verbose)
+
+
+def decay_towards_(pairs, weight_decay: float) -> None:
+    """Add ``weight_decay * (p - centre)`` to the gradient of each ``(p, centre)``: what Adam's
+    ``weight_decay`` adds, centred on ``centre`` instead of 0 (fine-tuning stays near pretraining)."""
+    with torch.no_grad():
+        for p, c in pairs:
+            if p.grad is None:
+                p.grad = weight_decay * (p - c)
+            else:
+                p.grad.add_(p - c, alpha=weight_decay)
+
+
+def module_epochs(module: torch.nn.Module, epochs: int, train_epoch: Callable[[int], float], *,
+                  validation: Callable | None = None, patience: int | None = None, tol: float = 1e-4,
+                  callbacks: Sequence[Callable] = (), verbose: bool = False) -> list[EpochRecord]:
+    """Train a torch module for ``epochs`` epochs with ``train_epoch(epoch) -> mean loss``.
+
+    After every epoch ``validation()`` (higher is better) is scored in eval mode and, with
+    ``verbose``, a line is printed on standard error; with ``patience``, training stops when the
+    score has not improved by ``tol`` for that many epochs and the best epoch's parameters are
+    restored (:class:`EarlyStopping`). The module is left in eval mode.
+    """
     def evaluate(epoch, loss, seconds):
         record = EpochRecord(epoch, loss, seconds)
         if validation is not None:
@@ -188,7 +208,7 @@ def train_module(module: torch.nn.Module, batch_fn, targets: np.ndarray, *, epoc
             import sys
 
             extra = "" if record.validation_score is None else f", validation {record.validation_score:.4f}"
-            print(f"epoch {epoch}: loss {record.loss:.4f}{extra}", file=sys.stderr)
+            print(f"epoch {epoch}: loss {record.loss:.4f} ({seconds:.1f} s){extra}", file=sys.stderr)
         return record
 
     stopper = None

@@ -14,7 +14,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from qnlp.errors import ConfigError
-from qnlp.training.loop import EarlyStopping, run_epochs
+from qnlp.training.loop import EarlyStopping, decay_towards_, run_epochs
 
 
 @dataclass
@@ -138,7 +138,7 @@ class Trainer:
                     loss = cross_entropy(model.forward(compiled, twin_rate=self.unk_rate, generator=gen), yb)
                     loss.backward()
                     if anchored:
-                        theta.grad.add_(theta.detach() - anchor, alpha=self.weight_decay)
+                        decay_towards_([(theta, anchor)], self.weight_decay)
                     opt.step()
                     schedule.step()
                     losses.append(loss.item())

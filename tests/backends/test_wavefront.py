@@ -158,7 +158,7 @@ def test_structure_cache_names_equal_lambeq_functor_names():
 
     circuits = _circuits(REVIEWS, rewrite=("remove_cups",))
     ansatz = circuits[0].ansatz
-    cache = BoxCache(ansatz.lambeq_ansatz)
+    cache = BoxCache(ansatz)
     checked = 0
     for c in circuits:
         for box in c.diagram.boxes:
